@@ -1,0 +1,323 @@
+"""spec -> source -> stage -> strategy -> state, in one transaction; returns a LoadResult.
+
+The CLI, the Python loader classes and the Airflow operator all call :func:`load_mart`; none of them
+contains load logic. A failure rolls back the data and the watermark together, then adds one
+``failed`` row to the run log in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from loaders.errors import DataContractError, LoaderError, SchemaChangeError, SourceError, SpecError
+from loaders.result import Counts, LoadResult
+from loaders.sources import Pushdown, as_source
+from loaders.spec import MartBase, Project
+from loaders.state import State
+from loaders.strategies import LoadContext, Strategy, for_spec
+from loaders.targets import Column, Staged, TableRef, Target, open_target
+from loaders.targets.base import fits
+from loaders.urls import resolve_url
+
+
+def utcnow() -> datetime:
+    """Load times are naive UTC: every engine stores them the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class _Plan:
+    """Statements captured while a plan runs inside a transaction that is then rolled back."""
+
+    statements: list[str] = field(default_factory=list)
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("DESCRIBE", "SELECT COLUMN_NAME")):
+            self.statements.append(statement.strip())
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction of a plan so nothing it did is kept."""
+
+
+def load_mart(mart: str, spec: MartBase, target: str | Target, *, source: Any = None,
+              base_dir: Path | None = None, run_time: datetime | None = None, plan: bool = False,
+              state_schema: str | None = None, strategy: Strategy[Any] | None = None) -> LoadResult:
+    """Load one mart. Raises a :class:`LoaderError` (after logging the failed run) if it fails."""
+    strategy = strategy or for_spec(spec)
+    own_target = not isinstance(target, Target)
+    tgt = open_target(resolve_url(target, base_dir)) if isinstance(target, str) else target
+    try:
+        src = as_source(source if source is not None else spec.source, base_dir, mart=mart)
+        ref = TableRef.parse(spec.table or mart)
+        load = _Load(mart, spec, strategy, tgt, ref, run_time or utcnow(), State(tgt, state_schema))
+        return load.run(src, plan=plan)
+    finally:
+        if own_target:
+            tgt.close()
+
+
+def run_project(project: Project, marts: list[str] | None = None, *, plan: bool = False,
+                run_time: datetime | None = None,
+                on_result: Any = None) -> list[LoadResult | LoaderError]:
+    """Load every mart of a marts file (or the named ones) into its target, one after another.
+
+    A failed mart does not stop the others; its error is returned in its place.
+    """
+    names = marts or list(project.marts)
+    unknown = [n for n in names if n not in project.marts]
+    if unknown:
+        raise SpecError(f"no mart named {', '.join(map(repr, unknown))}; marts in this file: "
+                        f"{', '.join(project.marts)}")
+    target = open_target(resolve_url(project.target, project.base_dir))
+    out: list[LoadResult | LoaderError] = []
+    try:
+        for name in names:
+            try:
+                outcome: LoadResult | LoaderError = load_mart(
+                    name, project.marts[name], target, base_dir=project.base_dir, plan=plan,
+                    run_time=run_time, state_schema=project.state_schema)
+            except LoaderError as e:
+                outcome = e
+            out.append(outcome)
+            if on_result:
+                on_result(name, outcome)
+    finally:
+        target.close()
+    return out
+
+
+class _Load:
+    def __init__(self, mart: str, spec: MartBase, strategy: Strategy[Any], target: Target,
+                 ref: TableRef, run_time: datetime, state: State) -> None:
+        self.mart, self.spec, self.strategy, self.target = mart, spec, strategy, target
+        self.ref, self.run_time, self.state = ref, run_time, state
+        self.run_id = str(uuid.uuid4())
+        self.started = utcnow()
+        self.result = LoadResult(mart=mart, strategy=spec.strategy, table=str(ref), status="running",
+                                 run_id=self.run_id, started_at=self.started, finished_at=self.started)
+
+    def run(self, source: Any, plan: bool) -> LoadResult:
+        capture = _Plan()
+        with self.target.connect() as conn, self.target.lock(conn, self.mart):
+            with self.target.translate_errors(self.mart):
+                self.state.ensure(conn)
+                conn.commit()
+            if plan:
+                sa.event.listen(conn, "before_cursor_execute", capture)
+            try:
+                with self.target.translate_errors(self.mart), conn.begin():
+                    self.in_transaction(conn, source, plan)
+                    if plan:
+                        raise _Rollback
+            except _Rollback:
+                self.result.status, self.result.sql = "planned", capture.statements
+            except LoaderError as e:
+                self.log_failure(conn, e)
+                raise
+            except Exception as e:  # an unexpected bug still leaves the target unchanged and logged
+                self.log_failure(conn, e)
+                raise
+            finally:
+                if plan:
+                    sa.event.remove(conn, "before_cursor_execute", capture)
+        return self.result
+
+    def log_failure(self, conn: sa.Connection, error: BaseException) -> None:
+        self.result.status = "failed"
+        self.result.error = str(error)
+        self.result.finished_at = utcnow()
+        self.result.inserted = self.result.updated = self.result.deleted = 0
+        self.result.closed = self.result.unchanged = 0
+        self.result.watermark_after = self.result.watermark_before
+        if isinstance(error, LoaderError):
+            error.result = self.result  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                self.state.log(conn, self.result)
+
+    # ------------------------------------------------------------------ inside the transaction
+    def in_transaction(self, conn: sa.Connection, source: Any, plan: bool) -> None:
+        spec, cursor = self.spec, self.spec.cursor_column
+        watermark = self.state.read_watermark(conn, self.mart) if cursor else None
+        self.result.watermark_before = self.result.watermark_after = watermark
+        bound = self.lower_bound(watermark)
+        reader = self.open_source(source, Pushdown(cursor, bound) if cursor and bound is not None else None)
+        staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
+        table, table_columns, columns = self.prepare_table(conn, staged)
+        batch, rows = self.prepare_batch(conn, staged, cursor, bound)
+        ctx = LoadContext(mart=self.mart, spec=spec, conn=conn, target=self.target, table=table,
+                          table_columns=table_columns, batch=batch, rows=rows, columns=columns,
+                          watermark=watermark, run_time=self.run_time)
+        self.strategy.validate(ctx)
+        counts = self.strategy.load(ctx)
+        if cursor:
+            self.advance_watermark(conn, batch, cursor, watermark)
+        self.finish(counts, rows)
+        self.state.log(conn, self.result)
+        for temp in {staged.table.name: staged.table, batch.name: batch}.values():
+            conn.execute(sa.schema.DropTable(temp, if_exists=True))
+
+    def lower_bound(self, watermark: Any) -> Any:
+        """Rows must be past this: the watermark, less the look-back if one is set."""
+        lookback = getattr(self.spec, "lookback", None)
+        if watermark is None or lookback is None:
+            return watermark
+        if isinstance(watermark, (datetime, date)) != isinstance(lookback, timedelta):
+            raise SpecError(f"lookback {lookback!r} does not fit cursor "
+                            f"{self.spec.cursor_column!r} holding {type(watermark).__name__} values; "
+                            "use an interval for time cursors and a number for numeric ones",
+                            mart=self.mart)
+        if isinstance(watermark, date) and not isinstance(watermark, datetime):
+            return watermark - timedelta(days=lookback.days)  # type: ignore[union-attr]
+        return watermark - lookback
+
+    def open_source(self, source: Any, pushdown: Pushdown | None) -> pa.RecordBatchReader:
+        try:
+            reader = source.read(pushdown)
+        except LoaderError as e:
+            if e.mart is None:
+                raise type(e)(str(e), mart=self.mart) from None
+            raise
+        except (OSError, pa.ArrowException) as e:
+            raise SourceError(f"cannot read {source.describe()}: {e}", mart=self.mart) from None
+        names = reader.schema.names
+        for role, cols in self.required().items():
+            missing = [c for c in cols if c not in names]
+            if missing:
+                raise DataContractError(
+                    f"{role} column {missing[0]!r} is not in the source; source columns: "
+                    f"{', '.join(names)}", mart=self.mart)
+        return reader
+
+    def required(self) -> dict[str, list[str]]:
+        s = self.spec
+        roles = {"key": s.keys, "cursor": [s.cursor_column] if s.cursor_column else [],
+                 "dedupe_by": [s.dedupe_by] if s.dedupe_by else []}
+        roles["required"] = [c for c in self.strategy.required_columns()
+                             if c not in sum(roles.values(), [])]
+        return roles
+
+    # ------------------------------------------------------------------ the target table
+    def prepare_table(self, conn: sa.Connection, staged: Staged) -> tuple[sa.Table, dict[str, Column], list[str]]:
+        source = {c.name: c for c in staged.columns}
+        columns = self.strategy.landing_columns(list(source))
+        managed = self.strategy.managed_columns(source)
+        clash = [m.name for m in managed if m.name in columns]
+        if clash:
+            raise DataContractError(
+                f"source column {clash[0]!r} has the name of a column {self.spec.strategy} manages; "
+                "rename it in the source or choose another name in the spec", mart=self.mart)
+        existing = self.target.describe_table(conn, self.ref)
+        if existing is None:
+            wanted = [source[c] for c in columns] + managed
+            self.target.create_table(conn, self.ref, wanted)
+            have = {c.name: c for c in wanted}
+        else:
+            have = {c.name: c for c in existing}
+            self.check_schema(conn, source, columns, managed, have)
+            have = {c.name: c for c in self.target.describe_table(conn, self.ref) or existing}
+        return self.target.sa_table(self.ref, list(have.values())), have, columns
+
+    def check_schema(self, conn: sa.Connection, source: dict[str, Column], columns: list[str],
+                     managed: list[Column], have: dict[str, Column]) -> None:
+        lacking = [m.name for m in managed if m.name not in have]
+        if lacking:
+            raise SchemaChangeError(
+                f"table {self.ref} exists but has no column {lacking[0]!r}, which {self.spec.strategy} "
+                "needs; was it created by another strategy?", mart=self.mart)
+        for name in columns:
+            if name in have and not fits(source[name].family, have[name].family):
+                raise SchemaChangeError(
+                    f"column {name!r}: source type {source[name].type.compile(self.target.dialect)} "
+                    f"({source[name].family}) cannot go into target column of type "
+                    f"{have[name].type.compile(self.target.dialect)} ({have[name].family})",
+                    mart=self.mart)
+        new = [c for c in columns if c not in have]
+        if new and self.spec.schema_change == "fail":
+            raise SchemaChangeError(
+                f"source has new columns {', '.join(map(repr, new))} that table {self.ref} lacks; "
+                "set `schema_change: add_columns` to add them", mart=self.mart)
+        if new:
+            self.target.add_columns(conn, self.ref, [source[c] for c in new])
+
+    # ------------------------------------------------------------------ the batch
+    def prepare_batch(self, conn: sa.Connection, staged: Staged, cursor: str | None,
+                      bound: Any) -> tuple[sa.Table, int]:
+        """Keep rows past the watermark, one per key if asked; then check keys are usable."""
+        stage, keys = staged.table, self.spec.keys
+        if cursor:
+            nulls = self.count(conn, stage, stage.c[cursor].is_(None))
+            if nulls:
+                raise DataContractError(f"cursor column {cursor!r} has {nulls} NULLs in this batch; "
+                                        "rows without a cursor can never be loaded once", mart=self.mart)
+        if keys:
+            nulls = self.count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)))
+            if nulls:
+                col = next(k for k in keys if self.count(conn, stage, stage.c[k].is_(None)))
+                raise DataContractError(f"key column {col!r} has NULLs in {nulls} rows of this batch; "
+                                        "keys must be non-null", mart=self.mart)
+        where = [stage.c[cursor] > sa.literal(bound, stage.c[cursor].type)] if cursor and bound is not None else []
+        dedupe = self.strategy.dedupe_column()
+        batch = stage
+        if dedupe:
+            self.check_unique(conn, stage, [*keys, dedupe], where, tie=dedupe)
+            ranked = sa.select(stage, sa.func.row_number().over(
+                partition_by=[stage.c[k] for k in keys], order_by=stage.c[dedupe].desc()).label("_rn")
+            ).where(*where).subquery("ranked")
+            chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
+            batch = self.target.create_temp_as(conn, f"{stage.name}_batch", chosen)
+        elif where:
+            if self.count(conn, stage, sa.not_(sa.and_(*where))):
+                conn.execute(sa.delete(stage).where(sa.not_(sa.and_(*where))))
+        if keys and not dedupe:
+            self.check_unique(conn, batch, keys, [])
+        rows = self.count(conn, batch) if batch is not stage or where else staged.rows
+        return batch, rows
+
+    def check_unique(self, conn: sa.Connection, table: sa.Table, cols: list[str],
+                     where: list[sa.ColumnElement[bool]], tie: str | None = None) -> None:
+        groups = (sa.select(*(table.c[c] for c in cols), sa.func.count().label("n")).where(*where)
+                  .group_by(*(table.c[c] for c in cols)).having(sa.func.count() > 1))
+        example = conn.execute(groups.order_by(sa.desc("n")).limit(1)).first()
+        if example is None:
+            return
+        total = conn.execute(sa.select(sa.func.count()).select_from(groups.subquery())).scalar()
+        shown = ", ".join(f"{c}={example[i]!r}" for i, c in enumerate(cols))
+        if tie:
+            raise DataContractError(
+                f"{total} keys have more than one row with the same {tie!r}, e.g. {shown} "
+                f"({example[-1]} rows); cannot tell which row wins", mart=self.mart)
+        raise DataContractError(
+            f"{total} keys appear more than once in this batch, e.g. {shown} ({example[-1]} rows); "
+            "keys must be unique, or set `dedupe_by: COLUMN` to keep the latest row per key",
+            mart=self.mart)
+
+    @staticmethod
+    def count(conn: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar() or 0)
+
+    # ------------------------------------------------------------------ state
+    def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:
+        newest = conn.execute(sa.select(sa.func.max(batch.c[cursor]))).scalar()
+        after = before if newest is None or (before is not None and newest <= before) else newest
+        self.result.watermark_after = after
+        if after is not None and after != before:
+            self.state.write_watermark(conn, self.mart, str(self.ref), cursor, after, utcnow())
+
+    def finish(self, counts: Counts, rows: int) -> None:
+        r = self.result
+        r.inserted, r.updated, r.deleted = counts.inserted, counts.updated, counts.deleted
+        r.closed, r.unchanged, r.rows_in = counts.closed, counts.unchanged, rows
+        r.status, r.finished_at = "success", utcnow()
+

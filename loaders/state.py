@@ -1,0 +1,148 @@
+"""Watermarks and the run log, kept in the target itself.
+
+They are written on the load's own connection inside its transaction, so the data and the
+watermark commit or roll back together: a watermark can never run ahead of (or behind) its rows.
+A failed run is logged afterwards in a transaction of its own, adding a row and changing no past one.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from loaders.result import LoadResult
+from loaders.targets.base import Target, TableRef
+
+WATERMARKS = "_loaders_watermarks"
+RUNS = "_loaders_runs"
+
+
+def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
+    md = sa.MetaData()
+    watermarks = sa.Table(
+        WATERMARKS, md,
+        sa.Column("mart", sa.String(255), primary_key=True),
+        sa.Column("target_table", sa.String(512)),
+        sa.Column("cursor_column", sa.String(255)),
+        sa.Column("value", sa.Text),
+        sa.Column("value_type", sa.String(32)),
+        sa.Column("updated_at", sa.DateTime),
+        schema=schema,
+    )
+    runs = sa.Table(
+        RUNS, md,
+        sa.Column("run_id", sa.String(36), primary_key=True),
+        sa.Column("mart", sa.String(255)),
+        sa.Column("strategy", sa.String(32)),
+        sa.Column("target_table", sa.String(512)),
+        sa.Column("started_at", sa.DateTime),
+        sa.Column("finished_at", sa.DateTime),
+        sa.Column("status", sa.String(16)),
+        sa.Column("rows_in", sa.BigInteger),
+        sa.Column("inserted", sa.BigInteger),
+        sa.Column("updated", sa.BigInteger),
+        sa.Column("deleted", sa.BigInteger),
+        sa.Column("closed", sa.BigInteger),
+        sa.Column("unchanged", sa.BigInteger),
+        sa.Column("watermark_before", sa.Text),
+        sa.Column("watermark_after", sa.Text),
+        sa.Column("error", sa.Text),
+        schema=schema,
+    )
+    return watermarks, runs
+
+
+class State:
+    """Access to one target's state tables."""
+
+    def __init__(self, target: Target, schema: str | None = None) -> None:
+        self.target = target
+        self.schema = schema
+        self.watermarks, self.runs = _tables(schema)
+
+    def ensure(self, conn: sa.Connection) -> None:
+        """Create the state tables if missing (commits on engines whose DDL is not transactional)."""
+        for table in (self.watermarks, self.runs):
+            if self.target.describe_table(conn, TableRef(table.name, self.schema)) is None:
+                self.target.ensure_schema(conn, self.schema)
+                conn.execute(sa.schema.CreateTable(table))
+
+    def exists(self, conn: sa.Connection) -> bool:
+        return self.target.describe_table(conn, TableRef(RUNS, self.schema)) is not None
+
+    # ------------------------------------------------------------------ watermarks
+    def read_watermark(self, conn: sa.Connection, mart: str) -> Any:
+        row = conn.execute(
+            sa.select(self.watermarks.c.value, self.watermarks.c.value_type)
+            .where(self.watermarks.c.mart == mart)
+        ).first()
+        return None if row is None else decode(row[0], row[1])
+
+    def write_watermark(self, conn: sa.Connection, mart: str, table: str, column: str,
+                        value: Any, now: datetime) -> None:
+        text, kind = encode(value)
+        conn.execute(sa.delete(self.watermarks).where(self.watermarks.c.mart == mart))
+        conn.execute(sa.insert(self.watermarks).values(
+            mart=mart, target_table=table, cursor_column=column, value=text, value_type=kind,
+            updated_at=now))
+
+    def clear_watermark(self, conn: sa.Connection, mart: str) -> None:
+        conn.execute(sa.delete(self.watermarks).where(self.watermarks.c.mart == mart))
+
+    # ------------------------------------------------------------------ run log
+    def log(self, conn: sa.Connection, result: LoadResult) -> None:
+        conn.execute(sa.insert(self.runs).values(
+            run_id=result.run_id, mart=result.mart, strategy=result.strategy,
+            target_table=result.table, started_at=_naive(result.started_at),
+            finished_at=_naive(result.finished_at), status=result.status, rows_in=result.rows_in,
+            inserted=result.inserted, updated=result.updated, deleted=result.deleted,
+            closed=result.closed, unchanged=result.unchanged,
+            watermark_before=encode(result.watermark_before)[0],
+            watermark_after=encode(result.watermark_after)[0],
+            error=result.error,
+        ))
+
+    def history(self, conn: sa.Connection, mart: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        if not self.exists(conn):
+            return []
+        query = sa.select(self.runs).order_by(self.runs.c.started_at.desc()).limit(limit)
+        if mart:
+            query = query.where(self.runs.c.mart == mart)
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _naive(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def encode(value: Any) -> tuple[str | None, str | None]:
+    """A watermark as text plus its kind, so it comes back as the same Python type."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return json.dumps(value), "bool"
+    if isinstance(value, datetime):
+        return value.isoformat(), "datetime"
+    if isinstance(value, date):
+        return value.isoformat(), "date"
+    if isinstance(value, int):
+        return str(value), "int"
+    if isinstance(value, float):
+        return repr(value), "float"
+    if isinstance(value, decimal.Decimal):
+        return str(value), "decimal"
+    return str(value), "str"
+
+
+def decode(text: str | None, kind: str | None) -> Any:
+    if text is None:
+        return None
+    parsers: dict[str, Any] = {
+        "datetime": datetime.fromisoformat, "date": date.fromisoformat, "int": int,
+        "float": float, "decimal": decimal.Decimal, "bool": json.loads,
+    }
+    return parsers.get(kind or "str", str)(text)

@@ -1,0 +1,260 @@
+"""The target-adapter interface: everything that differs between engines, and nothing else.
+
+Strategies build SQLAlchemy Core statements against :class:`sqlalchemy.Table` objects and ask the
+adapter only *how*: stage Arrow fast, describe/create tables, which merge method is fastest, how to
+lock a mart, which driver errors are transient. A new engine is a new subclass, not edits elsewhere.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from loaders.errors import LoaderError, TargetError, TargetLocked, TransientTargetError
+from loaders.urls import redact
+
+# Families decide whether a source column may go into an existing target column.
+INTEGER, FLOAT, DECIMAL, STRING, BOOLEAN = "integer", "float", "decimal", "string", "boolean"
+DATE, TIMESTAMP, TIMESTAMPTZ, TIME = "date", "timestamp", "timestamptz", "time"
+INTERVAL, BINARY, NESTED, NULL, OTHER = "interval", "binary", "nested", "null", "other"
+
+#: source family -> target families it may be written into besides its own
+WIDENINGS: dict[str, set[str]] = {
+    INTEGER: {FLOAT, DECIMAL},
+    DECIMAL: {FLOAT},
+    DATE: {TIMESTAMP, TIMESTAMPTZ},
+}
+
+
+def fits(source_family: str, target_family: str) -> bool:
+    return (source_family == target_family or source_family == NULL
+            or target_family in WIDENINGS.get(source_family, set()))
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A possibly schema-qualified table name; never pre-quoted, the dialect quotes it."""
+
+    name: str
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, default_schema: str | None = None) -> TableRef:
+        schema, _, name = text.rpartition(".")
+        return cls(name=name, schema=schema or default_schema)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the adapter knows it: its DDL type and the family used for compatibility checks."""
+
+    name: str
+    type: sa.types.TypeEngine[Any]
+    family: str
+
+
+class RawType(sa.types.UserDefinedType[Any]):
+    """An engine's own type name, passed through verbatim (keeps DECIMAL(18,3), STRUCT(...), ...)."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.spec
+
+
+def arrow_family(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        return arrow_family(t.value_type)
+    checks = [
+        (pa.types.is_null, NULL), (pa.types.is_boolean, BOOLEAN), (pa.types.is_integer, INTEGER),
+        (pa.types.is_floating, FLOAT), (pa.types.is_decimal, DECIMAL), (pa.types.is_date, DATE),
+        (pa.types.is_time, TIME), (pa.types.is_duration, INTERVAL),
+        (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x)
+         or pa.types.is_string_view(x), STRING),
+        (lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x)
+         or pa.types.is_fixed_size_binary(x), BINARY),
+        (lambda x: pa.types.is_nested(x), NESTED),
+    ]
+    if pa.types.is_timestamp(t):
+        return TIMESTAMPTZ if t.tz else TIMESTAMP
+    for check, family in checks:
+        if check(t):
+            return family
+    return OTHER
+
+
+def arrow_to_sa(t: pa.DataType) -> sa.types.TypeEngine[Any]:
+    """A portable SQLAlchemy type for an Arrow type; adapters refine it for their engine."""
+    if pa.types.is_dictionary(t):
+        return arrow_to_sa(t.value_type)
+    if pa.types.is_timestamp(t):
+        return sa.DateTime(timezone=t.tz is not None)
+    if pa.types.is_decimal(t):
+        return sa.Numeric(t.precision, t.scale)
+    if pa.types.is_integer(t):
+        if t.bit_width <= 16 and pa.types.is_signed_integer(t):
+            return sa.SmallInteger()
+        if t.bit_width <= 32 and pa.types.is_signed_integer(t):
+            return sa.Integer()
+        return sa.BigInteger() if t.bit_width < 64 or pa.types.is_signed_integer(t) else sa.Numeric(20, 0)
+    family = arrow_family(t)
+    if family == FLOAT:
+        return sa.Float() if t.bit_width <= 32 else sa.Double()
+    simple: dict[str, sa.types.TypeEngine[Any]] = {
+        BOOLEAN: sa.Boolean(), DATE: sa.Date(), TIME: sa.Time(), INTERVAL: sa.Interval(),
+        STRING: sa.Text(), BINARY: sa.LargeBinary(), NULL: sa.Text(), NESTED: sa.JSON(),
+    }
+    if family in simple:
+        return simple[family]
+    raise LoaderError(f"no column type for Arrow type {t}")
+
+
+def sa_family(t: sa.types.TypeEngine[Any]) -> str:
+    """The family of a reflected SQLAlchemy type."""
+    checks: list[tuple[type[Any], str]] = [
+        (sa.Boolean, BOOLEAN), (sa.Integer, INTEGER), (sa.Float, FLOAT), (sa.Numeric, DECIMAL),
+        (sa.DateTime, TIMESTAMP), (sa.Date, DATE), (sa.Time, TIME), (sa.Interval, INTERVAL),
+        (sa.String, STRING), (sa.LargeBinary, BINARY), (sa.JSON, NESTED), (sa.types.NullType, NULL),
+    ]
+    for cls, family in checks:
+        if isinstance(t, cls):
+            if family == TIMESTAMP and getattr(t, "timezone", False):
+                return TIMESTAMPTZ
+            return family
+    return OTHER
+
+
+@dataclass
+class Staged:
+    """A batch staged in the target: the table strategies read from, its columns and row count."""
+
+    table: sa.Table
+    columns: list[Column]
+    rows: int
+
+
+class Target(abc.ABC):
+    """One engine family. Subclasses set the capability flags and override what their engine does
+    differently; everything here is the portable SQLAlchemy path."""
+
+    #: registry key: the SQLAlchemy backend name(s) this adapter serves
+    backends: ClassVar[tuple[str, ...]] = ()
+    #: CREATE/ALTER can run inside the load's transaction and roll back with it
+    ddl_is_transactional: ClassVar[bool] = True
+    #: the engine runs MERGE INTO ... WHEN MATCHED / NOT MATCHED
+    supports_merge: ClassVar[bool] = False
+    #: the merge method `method: auto` picks on this engine
+    default_merge_method: ClassVar[str] = "update_insert"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = self.create_engine(url)
+
+    def create_engine(self, url: str) -> sa.Engine:
+        return sa.create_engine(url)
+
+    @property
+    def dialect(self) -> sa.Dialect:
+        return self.engine.dialect
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ connections and errors
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with self.translate_errors(), self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
+        """Serialise runs of one mart. The default relies on the engine's own (file) locking."""
+        yield
+
+    def is_lock_error(self, error: BaseException) -> bool:
+        return bool(re.search(r"lock|conflict|busy", str(error), re.I))
+
+    @contextlib.contextmanager
+    def translate_errors(self, mart: str | None = None) -> Iterator[None]:
+        """Driver errors become the package's error tree, one readable line, password-free."""
+        try:
+            yield
+        except LoaderError:
+            raise
+        except sa.exc.DBAPIError as e:
+            line = _first_line(e.orig if e.orig is not None else e)
+            if self.is_lock_error(e.orig or e):
+                raise TargetLocked(f"{self.describe()}: {line}", mart=mart) from e
+            if e.connection_invalidated or isinstance(e, sa.exc.OperationalError):
+                raise TransientTargetError(f"{self.describe()}: {line}", mart=mart) from e
+            raise TargetError(f"{self.describe()}: {line}", mart=mart) from e
+        except sa.exc.SQLAlchemyError as e:
+            raise TargetError(f"{self.describe()}: {_first_line(e)}", mart=mart) from e
+
+    # ------------------------------------------------------------------ tables
+    def sa_table(self, ref: TableRef, columns: list[Column]) -> sa.Table:
+        return sa.Table(ref.name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns),
+                        schema=ref.schema)
+
+    def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
+        """The table's columns in order, or None if it does not exist."""
+        insp = sa.inspect(conn)
+        if not insp.has_table(ref.name, schema=ref.schema):
+            return None
+        return [Column(c["name"], c["type"], sa_family(c["type"]))
+                for c in insp.get_columns(ref.name, schema=ref.schema)]
+
+    def ensure_schema(self, conn: sa.Connection, schema: str | None) -> None:
+        if schema:
+            conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+
+    def create_table(self, conn: sa.Connection, ref: TableRef, columns: list[Column]) -> sa.Table:
+        self.ensure_schema(conn, ref.schema)
+        table = self.sa_table(ref, columns)
+        conn.execute(sa.schema.CreateTable(table))
+        return table
+
+    def add_columns(self, conn: sa.Connection, ref: TableRef, columns: list[Column]) -> None:
+        prep = self.dialect.identifier_preparer
+        table = prep.format_table(self.sa_table(ref, []))
+        for col in columns:
+            ddl = col.type.compile(dialect=self.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {prep.quote(col.name)} {ddl}")
+
+    def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
+        return Column(name, arrow_to_sa(t), arrow_family(t))
+
+    # ------------------------------------------------------------------ staging
+    @abc.abstractmethod
+    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+        """Copy the batch stream into a temporary table named ``name`` inside ``conn``'s transaction."""
+
+    def drop_staged(self, conn: sa.Connection, staged: Staged) -> None:
+        conn.execute(sa.schema.DropTable(staged.table, if_exists=True))
+
+    def create_temp_as(self, conn: sa.Connection, name: str, select: sa.Select[Any]) -> sa.Table:
+        """Materialise a derived batch (deduplicated, last event per key) as a temp table."""
+        create = sa.CreateTableAs(select, name, temporary=True)
+        conn.execute(create)
+        return create.table
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

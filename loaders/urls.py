@@ -1,0 +1,25 @@
+"""Target and source URLs: relative DuckDB/SQLite paths resolve against the marts file's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+def resolve_url(url: str, base_dir: Path | None) -> str:
+    """Make ``duckdb:///warehouse.duckdb`` point next to the marts file, not the current directory."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database and base_dir is not None:
+        db = parsed.database
+        if db != ":memory:" and not Path(db).is_absolute():
+            return parsed.set(database=str((base_dir / db).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL as it may be shown in a log, an error, a plan or the run log: no password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid url>"
