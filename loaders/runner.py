@@ -267,27 +267,27 @@ class _Load:
                 col = next(k for k in keys if self.count(conn, stage, stage.c[k].is_(None)))
                 raise DataContractError(f"key column {col!r} has NULLs in {nulls} rows of this batch; "
                                         "keys must be non-null", mart=self.mart)
-        where = [stage.c[cursor] > sa.literal(bound, stage.c[cursor].type)] if cursor and bound is not None else []
+        if cursor and bound is not None:
+            # Rows at or below the watermark are dropped from the stage itself (pushdown usually
+            # left none), so every later statement reads only the rows to apply.
+            conn.execute(sa.delete(stage).where(stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)))
         dedupe = self.strategy.dedupe_column()
         batch = stage
         if dedupe:
-            self.check_unique(conn, stage, [*keys, dedupe], where, tie=dedupe)
+            self.check_unique(conn, stage, [*keys, dedupe], tie=dedupe)
             ranked = sa.select(stage, sa.func.row_number().over(
                 partition_by=[stage.c[k] for k in keys], order_by=stage.c[dedupe].desc()).label("_rn")
-            ).where(*where).subquery("ranked")
+            ).subquery("ranked")
             chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
             batch = self.target.create_temp_as(conn, f"{stage.name}_batch", chosen)
-        elif where:
-            if self.count(conn, stage, sa.not_(sa.and_(*where))):
-                conn.execute(sa.delete(stage).where(sa.not_(sa.and_(*where))))
-        if keys and not dedupe:
-            self.check_unique(conn, batch, keys, [])
-        rows = self.count(conn, batch) if batch is not stage or where else staged.rows
+        elif keys:
+            self.check_unique(conn, batch, keys)
+        rows = staged.rows if batch is stage and bound is None else self.count(conn, batch)
         return batch, rows
 
     def check_unique(self, conn: sa.Connection, table: sa.Table, cols: list[str],
-                     where: list[sa.ColumnElement[bool]], tie: str | None = None) -> None:
-        groups = (sa.select(*(table.c[c] for c in cols), sa.func.count().label("n")).where(*where)
+                     tie: str | None = None) -> None:
+        groups = (sa.select(*(table.c[c] for c in cols), sa.func.count().label("n"))
                   .group_by(*(table.c[c] for c in cols)).having(sa.func.count() > 1))
         example = conn.execute(groups.order_by(sa.desc("n")).limit(1)).first()
         if example is None:

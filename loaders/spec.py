@@ -79,7 +79,7 @@ def parse_interval(value: Any) -> timedelta | int | float:
         raise ValueError(f"expected an interval such as '3 days' or 'P3D', got {value!r}") from None
 
 
-Interval = Annotated[timedelta | int | float, Field(union_mode="left_to_right")]
+Interval = Annotated[int | float | timedelta, Field(union_mode="left_to_right")]
 
 
 # --------------------------------------------------------------------------- marts

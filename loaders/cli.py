@@ -1,0 +1,167 @@
+"""The ``loaders`` command: run / plan / history / validate a marts file.
+
+Thin on purpose: it parses the file, calls the runner and prints. Errors are one line on stderr with
+a non-zero exit (1: a load failed, 2: the spec is invalid); ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from loaders.errors import LoaderError, SpecError
+from loaders.result import LoadResult
+from loaders.spec import STRATEGY_NAMES, Project, load_project
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help=f"Load data marts with the right strategy ({', '.join(STRATEGY_NAMES)}).")
+out = Console()
+err = Console(stderr=True)
+
+MartsFile = Annotated[Path, typer.Argument(help="The marts YAML file.", show_default=False)]
+MartOpt = Annotated[list[str] | None, typer.Option("--mart", "-m", help="Only this mart (repeatable).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print results as JSON lines.")]
+DEBUG = {"on": False}
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    DEBUG["on"] = debug
+
+
+def _fail(error: BaseException, code: int) -> None:
+    if DEBUG["on"]:
+        err.print_exception()
+    err.print(f"[red]error:[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _project(path: Path) -> Project:
+    try:
+        return load_project(path)
+    except SpecError as e:
+        _fail(e, 2)
+        raise  # unreachable
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+
+
+def _summary(name: str, outcome: LoadResult | LoaderError) -> str:
+    if isinstance(outcome, LoaderError):
+        return f"[red]✗ {name}[/red]  {str(outcome).removeprefix(f'mart {name}: ')}"
+    r = outcome
+    parts = [f"{k} {getattr(r, k)}" for k in ("inserted", "updated", "deleted", "closed", "unchanged")]
+    wm = f"  watermark {_fmt(r.watermark_after)}" if r.watermark_after is not None else ""
+    mark = "[green]✓[/green]" if r.status == "success" else "[cyan]~[/cyan]"
+    return f"{mark} {name} ({r.strategy} → {r.table})  {', '.join(parts)}{wm}  {r.seconds:.2f}s"
+
+
+def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sql: bool) -> None:
+    from loaders.runner import run_project
+
+    project = _project(path)
+
+    def report(name: str, outcome: LoadResult | LoaderError) -> None:
+        if as_json:
+            data = outcome.to_dict() if isinstance(outcome, LoadResult) else {
+                "mart": name, "status": "failed", "error": str(outcome)}
+            out.print_json(json.dumps(data)) if sys.stdout.isatty() else print(json.dumps(data))
+            return
+        out.print(_summary(name, outcome), highlight=False, soft_wrap=True)
+        if plan and show_sql and isinstance(outcome, LoadResult):
+            for statement in outcome.sql:
+                out.print(f"    [dim]{statement};[/dim]", highlight=False, soft_wrap=True)
+
+    try:
+        with err.status("loading…" if not plan else "planning…", spinner="dots") as status:
+            def progress(name: str, outcome: LoadResult | LoaderError) -> None:
+                status.update(f"{'planned' if plan else 'loaded'} {name}…")
+                report(name, outcome)
+
+            results = run_project(project, marts, plan=plan, on_result=progress)
+    except LoaderError as e:
+        _fail(e, 2 if isinstance(e, SpecError) else 1)
+        return
+    failed = [r for r in results if isinstance(r, LoaderError)]
+    if failed:
+        err.print(f"[red]{len(failed)} of {len(results)} marts failed[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False) -> None:
+    """Load every mart in the file (or the --mart ones); exit 1 if any failed."""
+    _run(path, mart, plan=False, as_json=as_json, show_sql=False)
+
+
+@app.command()
+def plan(path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False,
+         sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Show the SQL.")] = True) -> None:
+    """Show what a run would do (row counts and SQL) without changing anything."""
+    _run(path, mart, plan=True, as_json=as_json, show_sql=sql)
+
+
+@app.command()
+def validate(path: MartsFile) -> None:
+    """Check the marts file only: options, strategies, required keys. Touches no database."""
+    project = _project(path)
+    for name, spec in project.marts.items():
+        out.print(f"[green]✓[/green] {name}: {spec.strategy} → {spec.table or name}", highlight=False)
+    out.print(f"{len(project.marts)} marts valid", highlight=False)
+
+
+@app.command()
+def history(path: MartsFile, mart: MartOpt = None,
+            limit: Annotated[int, typer.Option(help="Most recent N runs.")] = 20,
+            as_json: JsonOpt = False) -> None:
+    """Print the run log kept in the target."""
+    from loaders.state import State
+    from loaders.targets import open_target
+    from loaders.urls import resolve_url
+
+    project = _project(path)
+    try:
+        target = open_target(resolve_url(project.target, project.base_dir))
+        with target.connect() as conn:
+            rows: list[dict[str, Any]] = []
+            for name in mart or [None]:  # type: ignore[list-item]
+                rows += State(target, project.state_schema).history(conn, name, limit)
+        target.close()
+    except LoaderError as e:
+        _fail(e, 1)
+        return
+    rows.sort(key=lambda r: r["started_at"], reverse=True)
+    if as_json:
+        for r in rows[:limit]:
+            print(json.dumps({k: _fmt(v) if v is not None else None for k, v in r.items()}))
+        return
+    table = Table("started (UTC)", "mart", "strategy", "status", "in", "ins", "upd", "del", "closed",
+                  "watermark", "s", "error")
+    for r in rows[:limit]:
+        secs = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
+        style = "red" if r["status"] == "failed" else None
+        table.add_row(_fmt(r["started_at"])[:19], r["mart"], r["strategy"], r["status"],
+                      *(_fmt(r[k]) for k in ("rows_in", "inserted", "updated", "deleted", "closed")),
+                      _fmt(r["watermark_after"]), f"{secs:.2f}" if secs is not None else "",
+                      (r["error"] or "")[:80], style=style)
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        err.print("interrupted; the running load was rolled back")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
