@@ -272,7 +272,7 @@ def _format_error(error: ValidationError, where: str) -> str:
     loc = ".".join(str(p) for p in first["loc"] if p not in SPEC_MODELS)
     msg = first["msg"]
     if first["type"] == "union_tag_invalid":
-        msg = f"unknown strategy {first['input']!r}; valid strategies: {', '.join(STRATEGY_NAMES)}"
+        msg = f"unknown strategy {first.get('ctx', {}).get('tag')!r}; valid strategies: {', '.join(STRATEGY_NAMES)}"
     elif first["type"] == "union_tag_not_found":
         msg = f"missing `strategy`; valid strategies: {', '.join(STRATEGY_NAMES)}"
     elif first["type"] == "extra_forbidden":

@@ -1,0 +1,177 @@
+"""Bad input gets a clear error naming the mart and column/option, and a failed load changes nothing:
+not the rows, not the watermark, not the run log's past (one ``failed`` row is added)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from loaders import (
+    CDC, SCD2, Append, DataContractError, FullReload, LoaderError, Merge, SchemaChangeError,
+    SpecError, TargetError,
+)
+from loaders.spec import parse_mart, parse_project
+
+TS = datetime(2026, 1, 1)
+
+
+def snapshot(engine: Any, table: str = "t") -> tuple[Any, ...]:
+    return (engine.rows(table), engine.rows("_loaders_watermarks"),
+            engine.rows("_loaders_runs", ["run_id", "status", "inserted", "error"]))
+
+
+def assert_unchanged_after_failure(engine: Any, before: tuple[Any, ...], table: str = "t") -> None:
+    rows, watermarks, runs = snapshot(engine, table)
+    assert rows == before[0], "target rows changed"
+    assert watermarks == before[1], "watermark changed"
+    assert set(before[2]) <= set(runs), "run log's past changed"
+    added = [r for r in runs if r not in before[2]]
+    assert len(added) == 1 and added[0][1] == "failed" and added[0][3]
+
+
+@pytest.fixture
+def merged(engine: Any) -> Any:
+    """A merge mart with a cursor, loaded once: something a failure must not touch."""
+    Merge(keys=["id"], cursor="ts").run([{"id": 1, "v": "a", "ts": TS}], engine.url, table="t")
+    return engine
+
+
+BAD_BATCHES = {
+    "null key": ([{"id": None, "v": "x", "ts": TS}], DataContractError, r"key column 'id' has NULLs"),
+    "duplicate key": ([{"id": 2, "v": "x", "ts": TS}, {"id": 2, "v": "y", "ts": TS}],
+                      DataContractError, r"keys appear more than once in this batch, e\.g\. id=2 \(2 rows\)"),
+    "missing key column": ([{"v": "x", "ts": TS}], DataContractError, r"key column 'id' is not in the source"),
+    "missing cursor column": ([{"id": 2, "v": "x"}], DataContractError, r"cursor column 'ts' is not in the source"),
+    "null cursor": ([{"id": 2, "v": "x", "ts": None}], DataContractError, r"cursor column 'ts' has 1 NULLs"),
+    "type change": ([{"id": 2, "v": 5, "ts": TS}], SchemaChangeError,
+                    r"column 'v': source type .* \(integer\) cannot go into target column .* \(string\)"),
+    "new column": ([{"id": 2, "v": "x", "ts": TS, "extra": 1}], SchemaChangeError,
+                   r"new columns 'extra'.*schema_change: add_columns"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BATCHES, ids=list(BAD_BATCHES))
+def test_bad_batch_is_rejected_and_changes_nothing(merged: Any, case: str) -> None:
+    rows, error, pattern = BAD_BATCHES[case]
+    before = snapshot(merged)
+    with pytest.raises(error, match=pattern) as info:
+        Merge(keys=["id"], cursor="ts").run(rows, merged.url, table="t", mart="dim_thing")
+    assert str(info.value).startswith("mart dim_thing: ")
+    assert "\n" not in str(info.value)
+    assert_unchanged_after_failure(merged, before)
+
+
+def test_failure_midway_rolls_back_statements_already_run(engine: Any) -> None:
+    """The UPDATE succeeds, then the INSERT overflows an INTEGER column: nothing is kept."""
+    first = pa.table({"id": pa.array([1], pa.int64()), "n": pa.array([1], pa.int32()),
+                      "ts": pa.array([TS])})
+    m = Merge(keys=["id"], cursor="ts")
+    m.run(first, engine.url, table="t")
+    before = snapshot(engine)
+    second = pa.table({"id": pa.array([1, 2], pa.int64()), "n": pa.array([5, 2**40], pa.int64()),
+                       "ts": pa.array([datetime(2026, 2, 1)] * 2)})
+    with pytest.raises(TargetError):
+        m.run(second, engine.url, table="t")
+    assert_unchanged_after_failure(engine, before)
+
+
+def test_new_columns_can_be_added(merged: Any) -> None:
+    Merge(keys=["id"], cursor="ts", schema_change="add_columns").run(
+        [{"id": 2, "v": "b", "ts": datetime(2026, 1, 2), "extra": 7}], merged.url, table="t")
+    assert merged.rows("t") == [(1, "a", TS, None), (2, "b", datetime(2026, 1, 2), 7)]
+
+
+def test_source_missing_a_target_column_leaves_it_null(merged: Any) -> None:
+    Merge(keys=["id"]).run([{"id": 2, "ts": TS}], merged.url, table="t")
+    assert merged.rows("t") == [(1, "a", TS), (2, None, TS)]
+
+
+@pytest.mark.parametrize("loader", [
+    SCD2(keys=["id"]), CDC(keys=["id"], sequence="ts"), Append(keys=["id"]), FullReload(keys=["id"]),
+], ids=["scd2", "cdc", "append", "full"])
+def test_every_keyed_strategy_rejects_duplicate_keys(engine: Any, loader: Any) -> None:
+    rows = [{"id": 1, "op": "c", "ts": 1}, {"id": 1, "op": "c", "ts": 1}]
+    with pytest.raises(DataContractError, match="more than one row|more than once"):
+        loader.run(rows, engine.url, table="t")
+    assert not engine.table_exists("t") or engine.rows("t") == []
+
+
+def test_dedupe_by_keeps_latest_row_per_key(engine: Any) -> None:
+    rows = [{"id": 1, "v": "old", "ts": 1}, {"id": 1, "v": "new", "ts": 2}, {"id": 2, "v": "x", "ts": 1}]
+    Merge(keys=["id"], dedupe_by="ts").run(rows, engine.url, table="t")
+    assert engine.rows("t") == [(1, "new", 2), (2, "x", 1)]
+
+
+def test_dedupe_by_tie_is_an_error(engine: Any) -> None:
+    rows = [{"id": 1, "v": "a", "ts": 1}, {"id": 1, "v": "b", "ts": 1}]
+    with pytest.raises(DataContractError, match="same 'ts'.*cannot tell which row wins"):
+        Merge(keys=["id"], dedupe_by="ts").run(rows, engine.url, table="t")
+
+
+def test_cdc_unknown_op_is_an_error(engine: Any) -> None:
+    with pytest.raises(DataContractError, match=r"op column 'op' has unknown codes \[\"'X'\"\]"):
+        CDC(keys=["id"], sequence="lsn").run([{"op": "X", "id": 1, "lsn": 1}], engine.url, table="t")
+
+
+def test_scd2_managed_column_clash(engine: Any) -> None:
+    with pytest.raises(DataContractError, match="'valid_from' has the name of a column scd2 manages"):
+        SCD2(keys=["id"]).run([{"id": 1, "valid_from": 1}], engine.url, table="t")
+
+
+def test_strategy_switch_on_existing_table_is_explained(engine: Any) -> None:
+    Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
+    with pytest.raises(SchemaChangeError, match="has no column 'valid_from'.*another strategy"):
+        SCD2(keys=["id"]).run([{"id": 1}], engine.url, table="t")
+
+
+def test_missing_source_file(engine: Any, tmp_path: Any) -> None:
+    with pytest.raises(LoaderError, match=r"mart t: no files match"):
+        FullReload().run(str(tmp_path / "nope/*.parquet"), engine.url, table="t")
+
+
+# --------------------------------------------------------------------------- spec errors
+SPEC_ERRORS = {
+    "unknown strategy": ({"strategy": "upsertt"}, r"unknown strategy 'upsertt'; valid strategies: full, append, merge, scd2, cdc"),
+    "missing strategy": ({"keys": ["id"]}, r"missing `strategy`"),
+    "unknown option": ({"strategy": "scd2", "keys": ["id"], "trak": ["a"]},
+                       r"unknown option 'trak'; valid options: .*track"),
+    "keys required": ({"strategy": "merge"}, r"strategy 'merge' needs `keys"),
+    "bad enum": ({"strategy": "scd2", "keys": ["id"], "deletes": "drop"}, r"deletes: invalid value 'drop'; expected 'ignore' or 'close'"),
+    "lookback without keys": ({"strategy": "append", "cursor": "ts", "lookback": "1 day"}, r"`lookback` needs `keys`"),
+    "bad interval": ({"strategy": "append", "cursor": "ts", "keys": ["id"], "lookback": "3 fortnights"},
+                     r"unknown interval unit 'fortnights'"),
+    "snapshot with cursor": ({"strategy": "merge", "keys": ["id"], "delete_missing": True, "cursor": "ts"},
+                             r"cannot be combined with `cursor`"),
+    "cdc needs sequence": ({"strategy": "cdc", "keys": ["id"]}, r"sequence: Field required"),
+    "bad source": ({"strategy": "full", "source": {"pth": "x"}}, r"source"),
+}
+
+
+@pytest.mark.parametrize("case", SPEC_ERRORS, ids=list(SPEC_ERRORS))
+def test_spec_errors_name_the_mart_and_option(case: str) -> None:
+    options, pattern = SPEC_ERRORS[case]
+    with pytest.raises(SpecError, match=pattern) as info:
+        parse_mart("dim_customer", options)
+    assert str(info.value).startswith("mart dim_customer: ")
+
+
+def test_project_level_errors() -> None:
+    with pytest.raises(SpecError, match="needs `marts:`"):
+        parse_project({"target": "duckdb:///x.duckdb"})
+    with pytest.raises(SpecError, match="unknown option 'targt'"):
+        parse_project({"targt": "x", "marts": {"a": {"strategy": "full"}}})
+
+
+def test_lookback_parsing() -> None:
+    from datetime import timedelta
+
+    from loaders.spec import parse_interval
+
+    assert parse_interval("3 days") == timedelta(days=3)
+    assert parse_interval("1 day 12 hours") == timedelta(days=1, hours=12)
+    assert parse_interval("6h") == timedelta(hours=6)
+    assert parse_interval("P2D") == timedelta(days=2)
+    assert parse_interval(10) == 10
