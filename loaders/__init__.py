@@ -8,8 +8,15 @@ Python use::
 """
 
 from loaders.errors import (
-    DataContractError, LoaderError, SchemaChangeError, SourceError, SpecError, TargetError,
-    TargetLocked, TransientTargetError, UnsupportedByTarget,
+    DataContractError,
+    LoaderError,
+    SchemaChangeError,
+    SourceError,
+    SpecError,
+    TargetError,
+    TargetLocked,
+    TransientTargetError,
+    UnsupportedByTarget,
 )
 from loaders.result import LoadResult
 from loaders.runner import load_mart, run_project
@@ -19,8 +26,27 @@ from loaders.strategies import CDC, SCD2, STRATEGIES, Append, FullReload, Merge,
 __version__ = "0.1.0"
 
 __all__ = [
-    "CDC", "SCD2", "STRATEGIES", "Append", "DataContractError", "FullReload", "LoadResult",
-    "LoaderError", "Merge", "Project", "SchemaChangeError", "SourceError", "SpecError", "Strategy",
-    "TargetError", "TargetLocked", "TransientTargetError", "UnsupportedByTarget", "load_mart",
-    "load_project", "parse_mart", "parse_project", "run_project",
+    "CDC",
+    "SCD2",
+    "STRATEGIES",
+    "Append",
+    "DataContractError",
+    "FullReload",
+    "LoadResult",
+    "LoaderError",
+    "Merge",
+    "Project",
+    "SchemaChangeError",
+    "SourceError",
+    "SpecError",
+    "Strategy",
+    "TargetError",
+    "TargetLocked",
+    "TransientTargetError",
+    "UnsupportedByTarget",
+    "load_mart",
+    "load_project",
+    "parse_mart",
+    "parse_project",
+    "run_project",
 ]

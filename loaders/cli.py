@@ -19,8 +19,11 @@ from loaders.errors import LoaderError, SpecError
 from loaders.result import LoadResult
 from loaders.spec import STRATEGY_NAMES, Project, load_project
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help=f"Load data marts with the right strategy ({', '.join(STRATEGY_NAMES)}).")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=f"Load data marts with the right strategy ({', '.join(STRATEGY_NAMES)}).",
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -71,8 +74,11 @@ def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sq
 
     def report(name: str, outcome: LoadResult | LoaderError) -> None:
         if as_json:
-            data = outcome.to_dict() if isinstance(outcome, LoadResult) else {
-                "mart": name, "status": "failed", "error": str(outcome)}
+            data = (
+                outcome.to_dict()
+                if isinstance(outcome, LoadResult)
+                else {"mart": name, "status": "failed", "error": str(outcome)}
+            )
             out.print_json(json.dumps(data)) if sys.stdout.isatty() else print(json.dumps(data))
             return
         out.print(_summary(name, outcome), highlight=False, soft_wrap=True)
@@ -82,6 +88,7 @@ def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sq
 
     try:
         with err.status("loading…" if not plan else "planning…", spinner="dots") as status:
+
             def progress(name: str, outcome: LoadResult | LoaderError) -> None:
                 status.update(f"{'planned' if plan else 'loaded'} {name}…")
                 report(name, outcome)
@@ -103,8 +110,12 @@ def run(path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False) -> None
 
 
 @app.command()
-def plan(path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False,
-         sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Show the SQL.")] = True) -> None:
+def plan(
+    path: MartsFile,
+    mart: MartOpt = None,
+    as_json: JsonOpt = False,
+    sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Show the SQL.")] = True,
+) -> None:
     """Show what a run would do (row counts and SQL) without changing anything."""
     _run(path, mart, plan=True, as_json=as_json, show_sql=sql)
 
@@ -119,9 +130,12 @@ def validate(path: MartsFile) -> None:
 
 
 @app.command()
-def history(path: MartsFile, mart: MartOpt = None,
-            limit: Annotated[int, typer.Option(help="Most recent N runs.")] = 20,
-            as_json: JsonOpt = False) -> None:
+def history(
+    path: MartsFile,
+    mart: MartOpt = None,
+    limit: Annotated[int, typer.Option(help="Most recent N runs.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
     """Print the run log kept in the target."""
     from loaders.state import State
     from loaders.targets import open_target
@@ -143,16 +157,24 @@ def history(path: MartsFile, mart: MartOpt = None,
         for r in rows[:limit]:
             print(json.dumps({k: _fmt(v) if v is not None else None for k, v in r.items()}))
         return
-    table = Table("started (UTC)", "mart", "strategy", "status", "in", "ins", "upd", "del", "closed",
-                  "watermark", "s", "error")
+    table = Table(
+        "started (UTC)", "mart", "strategy", "status", "in", "ins", "upd", "del", "closed", "watermark", "s", "error"
+    )
     for r in rows[:limit]:
         secs = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
         style = "red" if r["status"] == "failed" else None
-        table.add_row(_fmt(r["started_at"])[:19], r["mart"], r["strategy"], r["status"],
-                      *(_fmt(r[k]) for k in ("rows_in", "inserted", "updated", "deleted", "closed")),
-                      _fmt(r["watermark_after"]), f"{secs:.2f}" if secs is not None else "",
-                      (r["error"] or "")[:80], style=style)
-    out.print(table)
+        table.add_row(
+            _fmt(r["started_at"])[:19],
+            r["mart"],
+            r["strategy"],
+            r["status"],
+            *(_fmt(r[k]) for k in ("rows_in", "inserted", "updated", "deleted", "closed")),
+            _fmt(r["watermark_after"]),
+            f"{secs:.2f}" if secs is not None else "",
+            (r["error"] or "")[:80],
+            style=style,
+        )
+    Console(width=max(out.width, 150)).print(table)
 
 
 def main() -> None:

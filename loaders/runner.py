@@ -48,9 +48,18 @@ class _Rollback(Exception):
     """Raised inside the transaction of a plan so nothing it did is kept."""
 
 
-def load_mart(mart: str, spec: MartBase, target: str | Target, *, source: Any = None,
-              base_dir: Path | None = None, run_time: datetime | None = None, plan: bool = False,
-              state_schema: str | None = None, strategy: Strategy[Any] | None = None) -> LoadResult:
+def load_mart(
+    mart: str,
+    spec: MartBase,
+    target: str | Target,
+    *,
+    source: Any = None,
+    base_dir: Path | None = None,
+    run_time: datetime | None = None,
+    plan: bool = False,
+    state_schema: str | None = None,
+    strategy: Strategy[Any] | None = None,
+) -> LoadResult:
     """Load one mart. Raises a :class:`LoaderError` (after logging the failed run) if it fails."""
     strategy = strategy or for_spec(spec)
     own_target = not isinstance(target, Target)
@@ -65,9 +74,14 @@ def load_mart(mart: str, spec: MartBase, target: str | Target, *, source: Any = 
             tgt.close()
 
 
-def run_project(project: Project, marts: list[str] | None = None, *, plan: bool = False,
-                run_time: datetime | None = None,
-                on_result: Any = None) -> list[LoadResult | LoaderError]:
+def run_project(
+    project: Project,
+    marts: list[str] | None = None,
+    *,
+    plan: bool = False,
+    run_time: datetime | None = None,
+    on_result: Any = None,
+) -> list[LoadResult | LoaderError]:
     """Load every mart of a marts file (or the named ones) into its target, one after another.
 
     A failed mart does not stop the others; its error is returned in its place.
@@ -75,16 +89,23 @@ def run_project(project: Project, marts: list[str] | None = None, *, plan: bool 
     names = marts or list(project.marts)
     unknown = [n for n in names if n not in project.marts]
     if unknown:
-        raise SpecError(f"no mart named {', '.join(map(repr, unknown))}; marts in this file: "
-                        f"{', '.join(project.marts)}")
+        raise SpecError(
+            f"no mart named {', '.join(map(repr, unknown))}; marts in this file: {', '.join(project.marts)}"
+        )
     target = open_target(resolve_url(project.target, project.base_dir))
     out: list[LoadResult | LoaderError] = []
     try:
         for name in names:
             try:
                 outcome: LoadResult | LoaderError = load_mart(
-                    name, project.marts[name], target, base_dir=project.base_dir, plan=plan,
-                    run_time=run_time, state_schema=project.state_schema)
+                    name,
+                    project.marts[name],
+                    target,
+                    base_dir=project.base_dir,
+                    plan=plan,
+                    run_time=run_time,
+                    state_schema=project.state_schema,
+                )
             except LoaderError as e:
                 outcome = e
             out.append(outcome)
@@ -96,14 +117,29 @@ def run_project(project: Project, marts: list[str] | None = None, *, plan: bool 
 
 
 class _Load:
-    def __init__(self, mart: str, spec: MartBase, strategy: Strategy[Any], target: Target,
-                 ref: TableRef, run_time: datetime, state: State) -> None:
+    def __init__(
+        self,
+        mart: str,
+        spec: MartBase,
+        strategy: Strategy[Any],
+        target: Target,
+        ref: TableRef,
+        run_time: datetime,
+        state: State,
+    ) -> None:
         self.mart, self.spec, self.strategy, self.target = mart, spec, strategy, target
         self.ref, self.run_time, self.state = ref, run_time, state
         self.run_id = str(uuid.uuid4())
         self.started = utcnow()
-        self.result = LoadResult(mart=mart, strategy=spec.strategy, table=str(ref), status="running",
-                                 run_id=self.run_id, started_at=self.started, finished_at=self.started)
+        self.result = LoadResult(
+            mart=mart,
+            strategy=spec.strategy,
+            table=str(ref),
+            status="running",
+            run_id=self.run_id,
+            started_at=self.started,
+            finished_at=self.started,
+        )
 
     def run(self, source: Any, plan: bool) -> LoadResult:
         capture = _Plan()
@@ -156,9 +192,19 @@ class _Load:
         staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
         table, table_columns, columns = self.prepare_table(conn, staged)
         batch, rows = self.prepare_batch(conn, staged, cursor, bound)
-        ctx = LoadContext(mart=self.mart, spec=spec, conn=conn, target=self.target, table=table,
-                          table_columns=table_columns, batch=batch, rows=rows, columns=columns,
-                          watermark=watermark, run_time=self.run_time)
+        ctx = LoadContext(
+            mart=self.mart,
+            spec=spec,
+            conn=conn,
+            target=self.target,
+            table=table,
+            table_columns=table_columns,
+            batch=batch,
+            rows=rows,
+            columns=columns,
+            watermark=watermark,
+            run_time=self.run_time,
+        )
         self.strategy.validate(ctx)
         counts = self.strategy.load(ctx)
         if cursor:
@@ -174,10 +220,12 @@ class _Load:
         if watermark is None or lookback is None:
             return watermark
         if isinstance(watermark, (datetime, date)) != isinstance(lookback, timedelta):
-            raise SpecError(f"lookback {lookback!r} does not fit cursor "
-                            f"{self.spec.cursor_column!r} holding {type(watermark).__name__} values; "
-                            "use an interval for time cursors and a number for numeric ones",
-                            mart=self.mart)
+            raise SpecError(
+                f"lookback {lookback!r} does not fit cursor "
+                f"{self.spec.cursor_column!r} holding {type(watermark).__name__} values; "
+                "use an interval for time cursors and a number for numeric ones",
+                mart=self.mart,
+            )
         if isinstance(watermark, date) and not isinstance(watermark, datetime):
             return watermark - timedelta(days=lookback.days)  # type: ignore[union-attr]
         return watermark - lookback
@@ -196,16 +244,19 @@ class _Load:
             missing = [c for c in cols if c not in names]
             if missing:
                 raise DataContractError(
-                    f"{role} column {missing[0]!r} is not in the source; source columns: "
-                    f"{', '.join(names)}", mart=self.mart)
+                    f"{role} column {missing[0]!r} is not in the source; source columns: {', '.join(names)}",
+                    mart=self.mart,
+                )
         return reader
 
     def required(self) -> dict[str, list[str]]:
         s = self.spec
-        roles = {"key": s.keys, "cursor": [s.cursor_column] if s.cursor_column else [],
-                 "dedupe_by": [s.dedupe_by] if s.dedupe_by else []}
-        roles["required"] = [c for c in self.strategy.required_columns()
-                             if c not in sum(roles.values(), [])]
+        roles = {
+            "key": s.keys,
+            "cursor": [s.cursor_column] if s.cursor_column else [],
+            "dedupe_by": [s.dedupe_by] if s.dedupe_by else [],
+        }
+        roles["required"] = [c for c in self.strategy.required_columns() if c not in sum(roles.values(), [])]
         return roles
 
     # ------------------------------------------------------------------ the target table
@@ -217,7 +268,9 @@ class _Load:
         if clash:
             raise DataContractError(
                 f"source column {clash[0]!r} has the name of a column {self.spec.strategy} manages; "
-                "rename it in the source or choose another name in the spec", mart=self.mart)
+                "rename it in the source or choose another name in the spec",
+                mart=self.mart,
+            )
         existing = self.target.describe_table(conn, self.ref)
         if existing is None:
             wanted = [source[c] for c in columns] + managed
@@ -229,44 +282,60 @@ class _Load:
             have = {c.name: c for c in self.target.describe_table(conn, self.ref) or existing}
         return self.target.sa_table(self.ref, list(have.values())), have, columns
 
-    def check_schema(self, conn: sa.Connection, source: dict[str, Column], columns: list[str],
-                     managed: list[Column], have: dict[str, Column]) -> None:
+    def check_schema(
+        self,
+        conn: sa.Connection,
+        source: dict[str, Column],
+        columns: list[str],
+        managed: list[Column],
+        have: dict[str, Column],
+    ) -> None:
         lacking = [m.name for m in managed if m.name not in have]
         if lacking:
             raise SchemaChangeError(
                 f"table {self.ref} exists but has no column {lacking[0]!r}, which {self.spec.strategy} "
-                "needs; was it created by another strategy?", mart=self.mart)
+                "needs; was it created by another strategy?",
+                mart=self.mart,
+            )
         for name in columns:
             if name in have and not fits(source[name].family, have[name].family):
                 raise SchemaChangeError(
                     f"column {name!r}: source type {source[name].type.compile(self.target.dialect)} "
                     f"({source[name].family}) cannot go into target column of type "
                     f"{have[name].type.compile(self.target.dialect)} ({have[name].family})",
-                    mart=self.mart)
+                    mart=self.mart,
+                )
         new = [c for c in columns if c not in have]
         if new and self.spec.schema_change == "fail":
             raise SchemaChangeError(
                 f"source has new columns {', '.join(map(repr, new))} that table {self.ref} lacks; "
-                "set `schema_change: add_columns` to add them", mart=self.mart)
+                "set `schema_change: add_columns` to add them",
+                mart=self.mart,
+            )
         if new:
             self.target.add_columns(conn, self.ref, [source[c] for c in new])
 
     # ------------------------------------------------------------------ the batch
-    def prepare_batch(self, conn: sa.Connection, staged: Staged, cursor: str | None,
-                      bound: Any) -> tuple[sa.Table, int]:
+    def prepare_batch(
+        self, conn: sa.Connection, staged: Staged, cursor: str | None, bound: Any
+    ) -> tuple[sa.Table, int]:
         """Keep rows past the watermark, one per key if asked; then check keys are usable."""
         stage, keys = staged.table, self.spec.keys
         if cursor:
             nulls = self.count(conn, stage, stage.c[cursor].is_(None))
             if nulls:
-                raise DataContractError(f"cursor column {cursor!r} has {nulls} NULLs in this batch; "
-                                        "rows without a cursor can never be loaded once", mart=self.mart)
+                raise DataContractError(
+                    f"cursor column {cursor!r} has {nulls} NULLs in this batch; "
+                    "rows without a cursor can never be loaded once",
+                    mart=self.mart,
+                )
         if keys:
             nulls = self.count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)))
             if nulls:
                 col = next(k for k in keys if self.count(conn, stage, stage.c[k].is_(None)))
-                raise DataContractError(f"key column {col!r} has NULLs in {nulls} rows of this batch; "
-                                        "keys must be non-null", mart=self.mart)
+                raise DataContractError(
+                    f"key column {col!r} has NULLs in {nulls} rows of this batch; keys must be non-null", mart=self.mart
+                )
         if cursor and bound is not None:
             # Rows at or below the watermark are dropped from the stage itself (pushdown usually
             # left none), so every later statement reads only the rows to apply.
@@ -275,8 +344,11 @@ class _Load:
         batch = stage
         if dedupe:
             self.check_unique(conn, stage, [*keys, dedupe], tie=dedupe)
-            ranked = sa.select(stage, sa.func.row_number().over(
-                partition_by=[stage.c[k] for k in keys], order_by=stage.c[dedupe].desc()).label("_rn")
+            ranked = sa.select(
+                stage,
+                sa.func.row_number()
+                .over(partition_by=[stage.c[k] for k in keys], order_by=stage.c[dedupe].desc())
+                .label("_rn"),
             ).subquery("ranked")
             chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
             batch = self.target.create_temp_as(conn, f"{stage.name}_batch", chosen)
@@ -285,10 +357,12 @@ class _Load:
         rows = staged.rows if batch is stage and bound is None else self.count(conn, batch)
         return batch, rows
 
-    def check_unique(self, conn: sa.Connection, table: sa.Table, cols: list[str],
-                     tie: str | None = None) -> None:
-        groups = (sa.select(*(table.c[c] for c in cols), sa.func.count().label("n"))
-                  .group_by(*(table.c[c] for c in cols)).having(sa.func.count() > 1))
+    def check_unique(self, conn: sa.Connection, table: sa.Table, cols: list[str], tie: str | None = None) -> None:
+        groups = (
+            sa.select(*(table.c[c] for c in cols), sa.func.count().label("n"))
+            .group_by(*(table.c[c] for c in cols))
+            .having(sa.func.count() > 1)
+        )
         example = conn.execute(groups.order_by(sa.desc("n")).limit(1)).first()
         if example is None:
             return
@@ -297,11 +371,14 @@ class _Load:
         if tie:
             raise DataContractError(
                 f"{total} keys have more than one row with the same {tie!r}, e.g. {shown} "
-                f"({example[-1]} rows); cannot tell which row wins", mart=self.mart)
+                f"({example[-1]} rows); cannot tell which row wins",
+                mart=self.mart,
+            )
         raise DataContractError(
             f"{total} keys appear more than once in this batch, e.g. {shown} ({example[-1]} rows); "
             "keys must be unique, or set `dedupe_by: COLUMN` to keep the latest row per key",
-            mart=self.mart)
+            mart=self.mart,
+        )
 
     @staticmethod
     def count(conn: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
@@ -320,4 +397,3 @@ class _Load:
         r.inserted, r.updated, r.deleted = counts.inserted, counts.updated, counts.deleted
         r.closed, r.unchanged, r.rows_in = counts.closed, counts.unchanged, rows
         r.status, r.finished_at = "success", utcnow()
-

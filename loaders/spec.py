@@ -23,6 +23,7 @@ from pydantic import (
 
 from loaders.errors import SpecError
 
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -246,9 +247,7 @@ class CDCSpec(MartBase):
         return self.sequence
 
 
-MartSpec: TypeAlias = Annotated[
-    FullSpec | AppendSpec | MergeSpec | SCD2Spec | CDCSpec, Field(discriminator="strategy")
-]
+MartSpec: TypeAlias = Annotated[FullSpec | AppendSpec | MergeSpec | SCD2Spec | CDCSpec, Field(discriminator="strategy")]
 SPEC_MODELS: dict[str, type[MartBase]] = {
     m.model_fields["strategy"].default: m for m in (FullSpec, AppendSpec, MergeSpec, SCD2Spec, CDCSpec)
 }
@@ -311,7 +310,7 @@ def parse_project(data: Any, base_dir: Path | str = ".") -> Project:
     marts = data.get("marts")
     if not isinstance(marts, dict) or not marts:
         raise SpecError("a marts file needs `marts:` mapping mart names to their options")
-    parsed = {}
+    parsed: dict[str, Any] = {}
     for name, options in marts.items():
         if not isinstance(options, dict):
             raise SpecError("options must be a mapping", mart=name)
@@ -339,4 +338,3 @@ def load_project(path: str | Path) -> Project:
     except yaml.YAMLError as e:
         raise SpecError(f"{path}: not valid YAML: {e}") from None
     return parse_project(data, base_dir=path.resolve().parent)
-

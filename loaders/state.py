@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from loaders.result import LoadResult
-from loaders.targets.base import Target, TableRef
+from loaders.targets.base import TableRef, Target
 
 WATERMARKS = "_loaders_watermarks"
 RUNS = "_loaders_runs"
@@ -24,7 +24,8 @@ RUNS = "_loaders_runs"
 def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
     md = sa.MetaData()
     watermarks = sa.Table(
-        WATERMARKS, md,
+        WATERMARKS,
+        md,
         sa.Column("mart", sa.String(255), primary_key=True),
         sa.Column("target_table", sa.String(512)),
         sa.Column("cursor_column", sa.String(255)),
@@ -34,7 +35,8 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         schema=schema,
     )
     runs = sa.Table(
-        RUNS, md,
+        RUNS,
+        md,
         sa.Column("run_id", sa.String(36), primary_key=True),
         sa.Column("mart", sa.String(255)),
         sa.Column("strategy", sa.String(32)),
@@ -77,34 +79,46 @@ class State:
     # ------------------------------------------------------------------ watermarks
     def read_watermark(self, conn: sa.Connection, mart: str) -> Any:
         row = conn.execute(
-            sa.select(self.watermarks.c.value, self.watermarks.c.value_type)
-            .where(self.watermarks.c.mart == mart)
+            sa.select(self.watermarks.c.value, self.watermarks.c.value_type).where(self.watermarks.c.mart == mart)
         ).first()
         return None if row is None else decode(row[0], row[1])
 
-    def write_watermark(self, conn: sa.Connection, mart: str, table: str, column: str,
-                        value: Any, now: datetime) -> None:
+    def write_watermark(
+        self, conn: sa.Connection, mart: str, table: str, column: str, value: Any, now: datetime
+    ) -> None:
         text, kind = encode(value)
         conn.execute(sa.delete(self.watermarks).where(self.watermarks.c.mart == mart))
-        conn.execute(sa.insert(self.watermarks).values(
-            mart=mart, target_table=table, cursor_column=column, value=text, value_type=kind,
-            updated_at=now))
+        conn.execute(
+            sa.insert(self.watermarks).values(
+                mart=mart, target_table=table, cursor_column=column, value=text, value_type=kind, updated_at=now
+            )
+        )
 
     def clear_watermark(self, conn: sa.Connection, mart: str) -> None:
         conn.execute(sa.delete(self.watermarks).where(self.watermarks.c.mart == mart))
 
     # ------------------------------------------------------------------ run log
     def log(self, conn: sa.Connection, result: LoadResult) -> None:
-        conn.execute(sa.insert(self.runs).values(
-            run_id=result.run_id, mart=result.mart, strategy=result.strategy,
-            target_table=result.table, started_at=_naive(result.started_at),
-            finished_at=_naive(result.finished_at), status=result.status, rows_in=result.rows_in,
-            inserted=result.inserted, updated=result.updated, deleted=result.deleted,
-            closed=result.closed, unchanged=result.unchanged,
-            watermark_before=encode(result.watermark_before)[0],
-            watermark_after=encode(result.watermark_after)[0],
-            error=result.error,
-        ))
+        conn.execute(
+            sa.insert(self.runs).values(
+                run_id=result.run_id,
+                mart=result.mart,
+                strategy=result.strategy,
+                target_table=result.table,
+                started_at=_naive(result.started_at),
+                finished_at=_naive(result.finished_at),
+                status=result.status,
+                rows_in=result.rows_in,
+                inserted=result.inserted,
+                updated=result.updated,
+                deleted=result.deleted,
+                closed=result.closed,
+                unchanged=result.unchanged,
+                watermark_before=encode(result.watermark_before)[0],
+                watermark_after=encode(result.watermark_after)[0],
+                error=result.error,
+            )
+        )
 
     def history(self, conn: sa.Connection, mart: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         if not self.exists(conn):
@@ -142,7 +156,11 @@ def decode(text: str | None, kind: str | None) -> Any:
     if text is None:
         return None
     parsers: dict[str, Any] = {
-        "datetime": datetime.fromisoformat, "date": date.fromisoformat, "int": int,
-        "float": float, "decimal": decimal.Decimal, "bool": json.loads,
+        "datetime": datetime.fromisoformat,
+        "date": date.fromisoformat,
+        "int": int,
+        "float": float,
+        "decimal": decimal.Decimal,
+        "bool": json.loads,
     }
     return parsers.get(kind or "str", str)(text)

@@ -23,8 +23,7 @@ def load(engine: Any, loader: Strategy[Any], rows: Any, table: str = "t", **kw: 
 
 
 def counts(r: LoadResult) -> dict[str, int]:
-    return {k: getattr(r, k) for k in ("inserted", "updated", "deleted", "closed", "unchanged")
-            if getattr(r, k)}
+    return {k: getattr(r, k) for k in ("inserted", "updated", "deleted", "closed", "unchanged") if getattr(r, k)}
 
 
 # --------------------------------------------------------------------------- full
@@ -87,10 +86,10 @@ def test_append_lookback_catches_late_rows_without_duplicates(engine):
     a = Append(cursor="ts", keys=["id"], lookback="1 day")
     load(engine, a, [{"id": 1, "ts": day(5)}, {"id": 2, "ts": day(5, 6)}])
     late = [
-        {"id": 1, "ts": day(5)},        # already loaded: skipped
-        {"id": 3, "ts": day(4, 12)},    # late but within a day of the watermark: loaded
-        {"id": 4, "ts": day(3)},        # older than the look-back: not re-read
-        {"id": 5, "ts": day(6)},        # new
+        {"id": 1, "ts": day(5)},  # already loaded: skipped
+        {"id": 3, "ts": day(4, 12)},  # late but within a day of the watermark: loaded
+        {"id": 4, "ts": day(3)},  # older than the look-back: not re-read
+        {"id": 5, "ts": day(6)},  # new
     ]
     r = load(engine, a, late)
     assert r.inserted == 2 and r.watermark_after == day(6)
@@ -113,10 +112,16 @@ MERGE_METHODS = ["update_insert", "merge", "delete_insert"]
 def test_merge_updates_inserts_and_keeps_unchanged(engine, method):
     m = Merge(keys=["id"], method=method)
     load(engine, m, [{"id": 1, "v": "a", "n": None}, {"id": 2, "v": "b", "n": 1}, {"id": 3, "v": None, "n": 2}])
-    r = load(engine, m, [{"id": 1, "v": "a", "n": None},      # unchanged (NULL = NULL)
-                         {"id": 2, "v": "B", "n": 1},         # changed
-                         {"id": 3, "v": "c", "n": 2},         # NULL -> value
-                         {"id": 4, "v": "d", "n": None}])     # new
+    r = load(
+        engine,
+        m,
+        [
+            {"id": 1, "v": "a", "n": None},  # unchanged (NULL = NULL)
+            {"id": 2, "v": "B", "n": 1},  # changed
+            {"id": 3, "v": "c", "n": 2},  # NULL -> value
+            {"id": 4, "v": "d", "n": None},
+        ],
+    )  # new
     assert engine.rows("t") == [(1, "a", None), (2, "B", 1), (3, "c", 2), (4, "d", None)]
     assert r.inserted == 1 and r.deleted == 0
     if method == "delete_insert":  # rewrites every matched key
@@ -155,10 +160,16 @@ def test_merge_all_key_columns(engine):
 def test_scd2_opens_and_closes_versions(engine):
     s = SCD2(keys=["id"], track=["city"])
     load(engine, s, [{"id": 1, "city": "A", "name": "x"}, {"id": 2, "city": "B", "name": "y"}], run_time=day(0))
-    r = load(engine, s, [{"id": 1, "city": "A2", "name": "x"},   # tracked change: close + open
-                         {"id": 2, "city": "B", "name": "Y"},    # untracked change: in place
-                         {"id": 3, "city": "C", "name": "z"}],   # new key
-             run_time=day(1))
+    r = load(
+        engine,
+        s,
+        [
+            {"id": 1, "city": "A2", "name": "x"},  # tracked change: close + open
+            {"id": 2, "city": "B", "name": "Y"},  # untracked change: in place
+            {"id": 3, "city": "C", "name": "z"},
+        ],  # new key
+        run_time=day(1),
+    )
     assert counts(r) == {"inserted": 2, "closed": 1, "updated": 1}
     assert engine.rows("t") == [
         (1, "A", "x", day(0), day(1), False),
@@ -171,12 +182,19 @@ def test_scd2_opens_and_closes_versions(engine):
 
 
 def test_scd2_effective_from_column_and_custom_names(engine):
-    s = SCD2(keys=["id"], effective_from="updated_at", valid_from_column="start_ts",
-             valid_to_column="end_ts", is_current_column="current_flag")
+    s = SCD2(
+        keys=["id"],
+        effective_from="updated_at",
+        valid_from_column="start_ts",
+        valid_to_column="end_ts",
+        is_current_column="current_flag",
+    )
     load(engine, s, [{"id": 1, "city": "A", "updated_at": day(0)}])
     load(engine, s, [{"id": 1, "city": "B", "updated_at": day(3)}])
     assert engine.rows("t", ["id", "city", "start_ts", "end_ts", "current_flag"]) == [
-        (1, "A", day(0), day(3), False), (1, "B", day(3), None, True)]
+        (1, "A", day(0), day(3), False),
+        (1, "B", day(3), None, True),
+    ]
 
 
 def test_scd2_untracked_ignore_keeps_current_row(engine):
@@ -215,7 +233,10 @@ def test_scd2_returning_key_never_overlaps_its_closed_version(engine):
     load(engine, s, [{"id": 1, "v": "a", "ts": day(0)}], run_time=day(6))
     load(engine, s, [{"id": 1, "v": "a", "ts": day(0)}, {"id": 2, "v": "b2", "ts": day(4)}], run_time=day(7))
     assert engine.rows("t", ["id", "v", "valid_from", "valid_to"]) == [
-        (1, "a", day(0), None), (2, "b", day(0), day(6)), (2, "b2", day(6), None)]
+        (1, "a", day(0), None),
+        (2, "b", day(0), day(6)),
+        (2, "b2", day(6), None),
+    ]
 
 
 def test_scd2_out_of_order_change_fails_and_changes_nothing(engine):
@@ -234,8 +255,8 @@ FEED = [  # file order is not sequence order
     {"op": "c", "id": 1, "v": "a1", "lsn": 1},
     {"op": "I", "id": 2, "v": "b1", "lsn": 2},
     {"op": "D", "id": 2, "v": None, "lsn": 5},
-    {"op": "U", "id": 3, "v": "c1", "lsn": 4},   # update of a missing key inserts it
-    {"op": "d", "id": 9, "v": None, "lsn": 6},   # delete of a missing key: no-op
+    {"op": "U", "id": 3, "v": "c1", "lsn": 4},  # update of a missing key inserts it
+    {"op": "d", "id": 9, "v": None, "lsn": 6},  # delete of a missing key: no-op
     {"op": "r", "id": 4, "v": "snap", "lsn": 7},
 ]
 

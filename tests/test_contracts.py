@@ -10,8 +10,16 @@ import pyarrow as pa
 import pytest
 
 from loaders import (
-    CDC, SCD2, Append, DataContractError, FullReload, LoaderError, Merge, SchemaChangeError,
-    SpecError, TargetError,
+    CDC,
+    SCD2,
+    Append,
+    DataContractError,
+    FullReload,
+    LoaderError,
+    Merge,
+    SchemaChangeError,
+    SpecError,
+    TargetError,
 )
 from loaders.spec import parse_mart, parse_project
 
@@ -19,8 +27,11 @@ TS = datetime(2026, 1, 1)
 
 
 def snapshot(engine: Any, table: str = "t") -> tuple[Any, ...]:
-    return (engine.rows(table), engine.rows("_loaders_watermarks"),
-            engine.rows("_loaders_runs", ["run_id", "status", "inserted", "error"]))
+    return (
+        engine.rows(table),
+        engine.rows("_loaders_watermarks"),
+        engine.rows("_loaders_runs", ["run_id", "status", "inserted", "error"]),
+    )
 
 
 def assert_unchanged_after_failure(engine: Any, before: tuple[Any, ...], table: str = "t") -> None:
@@ -41,15 +52,24 @@ def merged(engine: Any) -> Any:
 
 BAD_BATCHES = {
     "null key": ([{"id": None, "v": "x", "ts": TS}], DataContractError, r"key column 'id' has NULLs"),
-    "duplicate key": ([{"id": 2, "v": "x", "ts": TS}, {"id": 2, "v": "y", "ts": TS}],
-                      DataContractError, r"keys appear more than once in this batch, e\.g\. id=2 \(2 rows\)"),
+    "duplicate key": (
+        [{"id": 2, "v": "x", "ts": TS}, {"id": 2, "v": "y", "ts": TS}],
+        DataContractError,
+        r"keys appear more than once in this batch, e\.g\. id=2 \(2 rows\)",
+    ),
     "missing key column": ([{"v": "x", "ts": TS}], DataContractError, r"key column 'id' is not in the source"),
     "missing cursor column": ([{"id": 2, "v": "x"}], DataContractError, r"cursor column 'ts' is not in the source"),
     "null cursor": ([{"id": 2, "v": "x", "ts": None}], DataContractError, r"cursor column 'ts' has 1 NULLs"),
-    "type change": ([{"id": 2, "v": 5, "ts": TS}], SchemaChangeError,
-                    r"column 'v': source type .* \(integer\) cannot go into target column .* \(string\)"),
-    "new column": ([{"id": 2, "v": "x", "ts": TS, "extra": 1}], SchemaChangeError,
-                   r"new columns 'extra'.*schema_change: add_columns"),
+    "type change": (
+        [{"id": 2, "v": 5, "ts": TS}],
+        SchemaChangeError,
+        r"column 'v': source type .* \(integer\) cannot go into target column .* \(string\)",
+    ),
+    "new column": (
+        [{"id": 2, "v": "x", "ts": TS, "extra": 1}],
+        SchemaChangeError,
+        r"new columns 'extra'.*schema_change: add_columns",
+    ),
 }
 
 
@@ -66,13 +86,17 @@ def test_bad_batch_is_rejected_and_changes_nothing(merged: Any, case: str) -> No
 
 def test_failure_midway_rolls_back_statements_already_run(engine: Any) -> None:
     """The UPDATE succeeds, then the INSERT overflows an INTEGER column: nothing is kept."""
-    first = pa.table({"id": pa.array([1], pa.int64()), "n": pa.array([1], pa.int32()),
-                      "ts": pa.array([TS])})
+    first = pa.table({"id": pa.array([1], pa.int64()), "n": pa.array([1], pa.int32()), "ts": pa.array([TS])})
     m = Merge(keys=["id"], cursor="ts")
     m.run(first, engine.url, table="t")
     before = snapshot(engine)
-    second = pa.table({"id": pa.array([1, 2], pa.int64()), "n": pa.array([5, 2**40], pa.int64()),
-                       "ts": pa.array([datetime(2026, 2, 1)] * 2)})
+    second = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "n": pa.array([5, 2**40], pa.int64()),
+            "ts": pa.array([datetime(2026, 2, 1)] * 2),
+        }
+    )
     with pytest.raises(TargetError):
         m.run(second, engine.url, table="t")
     assert_unchanged_after_failure(engine, before)
@@ -80,7 +104,8 @@ def test_failure_midway_rolls_back_statements_already_run(engine: Any) -> None:
 
 def test_new_columns_can_be_added(merged: Any) -> None:
     Merge(keys=["id"], cursor="ts", schema_change="add_columns").run(
-        [{"id": 2, "v": "b", "ts": datetime(2026, 1, 2), "extra": 7}], merged.url, table="t")
+        [{"id": 2, "v": "b", "ts": datetime(2026, 1, 2), "extra": 7}], merged.url, table="t"
+    )
     assert merged.rows("t") == [(1, "a", TS, None), (2, "b", datetime(2026, 1, 2), 7)]
 
 
@@ -89,9 +114,16 @@ def test_source_missing_a_target_column_leaves_it_null(merged: Any) -> None:
     assert merged.rows("t") == [(1, "a", TS), (2, None, TS)]
 
 
-@pytest.mark.parametrize("loader", [
-    SCD2(keys=["id"]), CDC(keys=["id"], sequence="ts"), Append(keys=["id"]), FullReload(keys=["id"]),
-], ids=["scd2", "cdc", "append", "full"])
+@pytest.mark.parametrize(
+    "loader",
+    [
+        SCD2(keys=["id"]),
+        CDC(keys=["id"], sequence="ts"),
+        Append(keys=["id"]),
+        FullReload(keys=["id"]),
+    ],
+    ids=["scd2", "cdc", "append", "full"],
+)
 def test_every_keyed_strategy_rejects_duplicate_keys(engine: Any, loader: Any) -> None:
     rows = [{"id": 1, "op": "c", "ts": 1}, {"id": 1, "op": "c", "ts": 1}]
     with pytest.raises(DataContractError, match="more than one row|more than once"):
@@ -134,17 +166,29 @@ def test_missing_source_file(engine: Any, tmp_path: Any) -> None:
 
 # --------------------------------------------------------------------------- spec errors
 SPEC_ERRORS = {
-    "unknown strategy": ({"strategy": "upsertt"}, r"unknown strategy 'upsertt'; valid strategies: full, append, merge, scd2, cdc"),
+    "unknown strategy": (
+        {"strategy": "upsertt"},
+        r"unknown strategy 'upsertt'; valid strategies: full, append, merge, scd2, cdc",
+    ),
     "missing strategy": ({"keys": ["id"]}, r"missing `strategy`"),
-    "unknown option": ({"strategy": "scd2", "keys": ["id"], "trak": ["a"]},
-                       r"unknown option 'trak'; valid options: .*track"),
+    "unknown option": (
+        {"strategy": "scd2", "keys": ["id"], "trak": ["a"]},
+        r"unknown option 'trak'; valid options: .*track",
+    ),
     "keys required": ({"strategy": "merge"}, r"strategy 'merge' needs `keys"),
-    "bad enum": ({"strategy": "scd2", "keys": ["id"], "deletes": "drop"}, r"deletes: invalid value 'drop'; expected 'ignore' or 'close'"),
+    "bad enum": (
+        {"strategy": "scd2", "keys": ["id"], "deletes": "drop"},
+        r"deletes: invalid value 'drop'; expected 'ignore' or 'close'",
+    ),
     "lookback without keys": ({"strategy": "append", "cursor": "ts", "lookback": "1 day"}, r"`lookback` needs `keys`"),
-    "bad interval": ({"strategy": "append", "cursor": "ts", "keys": ["id"], "lookback": "3 fortnights"},
-                     r"unknown interval unit 'fortnights'"),
-    "snapshot with cursor": ({"strategy": "merge", "keys": ["id"], "delete_missing": True, "cursor": "ts"},
-                             r"cannot be combined with `cursor`"),
+    "bad interval": (
+        {"strategy": "append", "cursor": "ts", "keys": ["id"], "lookback": "3 fortnights"},
+        r"unknown interval unit 'fortnights'",
+    ),
+    "snapshot with cursor": (
+        {"strategy": "merge", "keys": ["id"], "delete_missing": True, "cursor": "ts"},
+        r"cannot be combined with `cursor`",
+    ),
     "cdc needs sequence": ({"strategy": "cdc", "keys": ["id"]}, r"sequence: Field required"),
     "bad source": ({"strategy": "full", "source": {"pth": "x"}}, r"source"),
 }

@@ -26,8 +26,16 @@ START = datetime(2026, 1, 1)
 
 def customers(day: int) -> list[dict]:
     rng = random.Random(7)
-    rows = [{"customer_id": i, "name": f"customer {i}", "city": rng.choice(CITIES),
-             "segment": rng.choice(SEGMENTS), "updated_at": START} for i in range(1, 41)]
+    rows = [
+        {
+            "customer_id": i,
+            "name": f"customer {i}",
+            "city": rng.choice(CITIES),
+            "segment": rng.choice(SEGMENTS),
+            "updated_at": START,
+        }
+        for i in range(1, 41)
+    ]
     for d in range(2, day + 1):  # each later day: a few move or change segment, one leaves, one joins
         r = random.Random(d)
         for row in r.sample(rows, 4):
@@ -35,8 +43,15 @@ def customers(day: int) -> list[dict]:
             row["updated_at"] = START + timedelta(days=d - 1, hours=r.randint(1, 20))
         rows.pop(r.randrange(len(rows)))
         new_id = 40 + d
-        rows.append({"customer_id": new_id, "name": f"customer {new_id}", "city": r.choice(CITIES),
-                     "segment": "consumer", "updated_at": START + timedelta(days=d - 1, hours=9)})
+        rows.append(
+            {
+                "customer_id": new_id,
+                "name": f"customer {new_id}",
+                "city": r.choice(CITIES),
+                "segment": "consumer",
+                "updated_at": START + timedelta(days=d - 1, hours=9),
+            }
+        )
     return rows
 
 
@@ -54,13 +69,27 @@ def orders(day: int) -> list[dict]:
     rows = []
     for n in range(25):
         ts = START + timedelta(days=day - 1, minutes=r.randint(0, 1439))
-        rows.append({"order_id": day * 1000 + n, "customer_id": r.randint(1, 40),
-                     "sku": f"SKU-{r.randint(1, 15):03d}", "quantity": r.randint(1, 4), "updated_at": ts})
+        rows.append(
+            {
+                "order_id": day * 1000 + n,
+                "customer_id": r.randint(1, 40),
+                "sku": f"SKU-{r.randint(1, 15):03d}",
+                "quantity": r.randint(1, 4),
+                "updated_at": ts,
+            }
+        )
     if day > 1:  # two rows of yesterday arrive late, carried in today's file
         for n in range(2):
             ts = START + timedelta(days=day - 2, hours=23, minutes=r.randint(0, 50))
-            rows.append({"order_id": (day - 1) * 1000 + 900 + n, "customer_id": r.randint(1, 40),
-                         "sku": "SKU-001", "quantity": 1, "updated_at": ts})
+            rows.append(
+                {
+                    "order_id": (day - 1) * 1000 + 900 + n,
+                    "customer_id": r.randint(1, 40),
+                    "sku": "SKU-001",
+                    "quantity": 1,
+                    "updated_at": ts,
+                }
+            )
     return rows
 
 
@@ -92,8 +121,10 @@ def main() -> None:
     with open(out / "inventory" / f"day={args.day:03d}.jsonl", "w") as f:
         for event in inventory_feed(args.day):
             f.write(json.dumps(event) + "\n")
-    rates = [{"currency": c, "eur_rate": round(1 + i * 0.1 + args.day * 0.01, 4)}
-             for i, c in enumerate(["EUR", "USD", "GBP", "NOK"])]
+    rates = [
+        {"currency": c, "eur_rate": round(1 + i * 0.1 + args.day * 0.01, 4)}
+        for i, c in enumerate(["EUR", "USD", "GBP", "NOK"])
+    ]
     pcsv.write_csv(pa.Table.from_pylist(rates), out / "fx_rates.csv")
     print(f"wrote day {args.day} into {out}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pyarrow as pa
@@ -22,8 +23,10 @@ def to_arrow(obj: Any) -> pa.Table | pa.RecordBatchReader:
         return pa.RecordBatchReader.from_stream(obj)
     if type(obj).__module__.startswith("pandas"):
         return pa.Table.from_pandas(obj, preserve_index=False)
-    raise SourceError(f"cannot read a source of type {type(obj).__name__}; give a path, a query, "
-                      "an Arrow table or reader, a DataFrame, or a list of dicts")
+    raise SourceError(
+        f"cannot read a source of type {type(obj).__name__}; give a path, a query, "
+        "an Arrow table or reader, a DataFrame, or a list of dicts"
+    )
 
 
 class ArrowSource(Source):
@@ -42,8 +45,7 @@ class ArrowSource(Source):
         if isinstance(data, pa.RecordBatchReader):
             return data
         if pushdown is not None and pushdown.value is not None and pushdown.column in data.column_names:
-            try:
+            # if the comparison does not type-check, the SQL filter in the runner still applies
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 data = data.filter(pc.field(pushdown.column) > pushdown.value)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                pass  # the SQL filter in the strategy still applies
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())

@@ -11,8 +11,14 @@ import pyarrow.dataset as ds
 from loaders.errors import SourceError
 from loaders.sources.base import Pushdown, Source
 
-_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
-            ".ndjson": "jsonl", ".json": "jsonl"}
+_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 
 class FileSource(Source):
@@ -42,8 +48,9 @@ class FileSource(Source):
         suffixes = {Path(f).suffix.lower() for f in files}
         formats = {_FORMATS.get(s) for s in suffixes}
         if len(formats) != 1 or None in formats:
-            raise SourceError(f"cannot tell the format of {self.path!r} from {sorted(suffixes)}; "
-                              "set `format: parquet|csv|jsonl`")
+            raise SourceError(
+                f"cannot tell the format of {self.path!r} from {sorted(suffixes)}; set `format: parquet|csv|jsonl`"
+            )
         return formats.pop()  # type: ignore[return-value]
 
     def dataset(self) -> ds.Dataset:

@@ -35,8 +35,10 @@ class QuerySource(Source):
             return self.query, {"watermark": pushdown.value if pushdown else None}
         if pushdown is None or pushdown.value is None:
             return self.query, {}
-        return (f"select * from ({self.query}) as _loaders_src where {_quote(self.url, pushdown.column)}"
-                " > :watermark", {"watermark": pushdown.value})
+        return (
+            f"select * from ({self.query}) as _loaders_src where {_quote(self.url, pushdown.column)} > :watermark",
+            {"watermark": pushdown.value},
+        )
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
         sql, params = self._statement(pushdown)
@@ -75,7 +77,7 @@ class QuerySource(Source):
         try:
             con = duckdb.connect(path, read_only=path != ":memory:")
             sql = sql.replace(":watermark", "$watermark")
-            return con.execute(sql, params).fetch_record_batch(BATCH_ROWS)
+            return con.sql(sql, params=params or None).to_arrow_reader(BATCH_ROWS)
         except duckdb.Error as e:
             raise SourceError(f"query on {redact(self.url)} failed: {_first_line(e)}") from None
 

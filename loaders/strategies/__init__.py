@@ -12,12 +12,9 @@ from loaders.strategies.full import FullReload
 from loaders.strategies.merge import Merge
 from loaders.strategies.scd2 import SCD2
 
-__all__ = ["CDC", "SCD2", "STRATEGIES", "Append", "FullReload", "LoadContext", "Merge", "Strategy",
-           "for_spec"]
+__all__ = ["CDC", "SCD2", "STRATEGIES", "Append", "FullReload", "LoadContext", "Merge", "Strategy", "for_spec"]
 
-STRATEGIES: dict[str, type[Strategy[Any]]] = {
-    cls.name: cls for cls in (FullReload, Append, Merge, SCD2, CDC)
-}
+STRATEGIES: dict[str, type[Strategy[Any]]] = {cls.name: cls for cls in (FullReload, Append, Merge, SCD2, CDC)}
 
 
 def for_spec(spec: MartBase) -> Strategy[Any]:

@@ -59,8 +59,7 @@ class Strategy(Generic[SpecT]):
         if spec is None:
             from loaders.spec import parse_mart
 
-            spec = parse_mart(options.pop("mart", None) or self.name,
-                              {"strategy": self.name, **options})  # type: ignore[assignment]
+            spec = parse_mart(options.pop("mart", None) or self.name, {"strategy": self.name, **options})  # type: ignore[assignment]
         elif options:
             spec = spec.model_copy(update=options)  # type: ignore[assignment]
         self.spec: SpecT = spec  # type: ignore[assignment]
@@ -91,15 +90,31 @@ class Strategy(Generic[SpecT]):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ Python API
-    def run(self, source: Any, target: str, *, table: str | None = None, mart: str | None = None,
-            run_time: datetime | None = None, plan: bool = False,
-            state_schema: str | None = None) -> LoadResult:
+    def run(
+        self,
+        source: Any,
+        target: str,
+        *,
+        table: str | None = None,
+        mart: str | None = None,
+        run_time: datetime | None = None,
+        plan: bool = False,
+        state_schema: str | None = None,
+    ) -> LoadResult:
         """Load ``source`` (path, Arrow table, DataFrame, rows, Source) into ``target`` (a URL)."""
         from loaders.runner import load_mart
 
         spec = self.spec if table is None else self.spec.model_copy(update={"table": table})
-        return load_mart(mart or spec.table or self.name, spec, target, source=source,
-                         run_time=run_time, plan=plan, state_schema=state_schema, strategy=self)
+        return load_mart(
+            mart or spec.table or self.name,
+            spec,
+            target,
+            source=source,
+            run_time=run_time,
+            plan=plan,
+            state_schema=state_schema,
+            strategy=self,
+        )
 
 
 # ---------------------------------------------------------------------- SQL helpers
@@ -113,8 +128,7 @@ def any_distinct(left: sa.FromClause, right: sa.FromClause, cols: list[str]) -> 
     return sa.or_(*(left.c[c].is_distinct_from(right.c[c]) for c in cols))
 
 
-def exists_in(other: sa.FromClause, this: sa.FromClause, keys: list[str],
-              *extra: sa.ColumnElement[bool]) -> sa.Exists:
+def exists_in(other: sa.FromClause, this: sa.FromClause, keys: list[str], *extra: sa.ColumnElement[bool]) -> sa.Exists:
     return sa.exists().where(keys_match(other, this, keys), *extra)
 
 

@@ -7,6 +7,8 @@ is the watermark: events at or below it are skipped, so replaying a feed changes
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError
@@ -45,14 +47,22 @@ class CDC(Strategy[CDCSpec]):
         return sa.func.upper(ctx.batch.c[ctx.spec.op_column])
 
     def validate(self, ctx: LoadContext[CDCSpec]) -> None:
-        bad = ctx.conn.execute(
-            sa.select(ctx.batch.c[ctx.spec.op_column]).distinct()
-            .where(sa.or_(self.op(ctx).not_in(UPSERT_OPS + DELETE_OPS), ctx.batch.c[ctx.spec.op_column].is_(None)))
-            .limit(5)).scalars().all()
+        bad = (
+            ctx.conn.execute(
+                sa.select(ctx.batch.c[ctx.spec.op_column])
+                .distinct()
+                .where(sa.or_(self.op(ctx).not_in(UPSERT_OPS + DELETE_OPS), ctx.batch.c[ctx.spec.op_column].is_(None)))
+                .limit(5)
+            )
+            .scalars()
+            .all()
+        )
         if bad:
             raise DataContractError(
                 f"op column {ctx.spec.op_column!r} has unknown codes {sorted(map(repr, bad))}; "
-                "expected I/U/D or Debezium c/r/u/d", mart=ctx.mart)
+                "expected I/U/D or Debezium c/r/u/d",
+                mart=ctx.mart,
+            )
 
     def values(self, ctx: LoadContext[CDCSpec]) -> list[str]:
         return [c for c in ctx.columns if c not in ctx.spec.keys]
@@ -66,8 +76,10 @@ class CDC(Strategy[CDCSpec]):
         if ctx.spec.deletes == "soft":
             flag = t.c[ctx.spec.deleted_column]
             counts.deleted = ctx.execute(
-                sa.update(t).values({flag.name: sa.true()})
-                .where(keys_match(t, b, keys), is_delete, flag.is_not(sa.true())))
+                sa.update(t)
+                .values({flag.name: sa.true()})
+                .where(keys_match(t, b, keys), is_delete, flag.is_not(sa.true()))
+            )
             set_values = {c: b.c[c] for c in values} | {flag.name: sa.false()}
             changed = sa.or_(changed, flag.is_(sa.true()))
         else:
@@ -75,13 +87,15 @@ class CDC(Strategy[CDCSpec]):
             set_values = {c: b.c[c] for c in values}
         if set_values:
             counts.updated = ctx.execute(
-                sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed))
+                sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed)
+            )
         cols = list(ctx.columns)
-        select_cols: list[sa.ColumnElement[object]] = [b.c[c] for c in cols]
+        select_cols: list[sa.ColumnElement[Any]] = [b.c[c] for c in cols]
         if ctx.spec.deletes == "soft":
             cols.append(ctx.spec.deleted_column)
             select_cols.append(sa.false().label(ctx.spec.deleted_column))
-        counts.inserted = ctx.execute(sa.insert(t).from_select(
-            cols, sa.select(*select_cols).where(is_upsert, ~exists_in(t, b, keys))))
+        counts.inserted = ctx.execute(
+            sa.insert(t).from_select(cols, sa.select(*select_cols).where(is_upsert, ~exists_in(t, b, keys)))
+        )
         counts.unchanged = ctx.rows - counts.inserted - counts.updated - counts.deleted
         return counts

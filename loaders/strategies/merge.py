@@ -24,7 +24,9 @@ class Merge(Strategy[MergeSpec]):
         if method == "merge" and not ctx.target.supports_merge:
             raise UnsupportedByTarget(
                 f"`method: merge` needs MERGE INTO, which {ctx.target.dialect.name} lacks; "
-                "use `method: auto`, `update_insert` or `delete_insert`", mart=ctx.mart)
+                "use `method: auto`, `update_insert` or `delete_insert`",
+                mart=ctx.mart,
+            )
         return method
 
     def load(self, ctx: LoadContext[MergeSpec]) -> Counts:
@@ -49,27 +51,35 @@ class Merge(Strategy[MergeSpec]):
 
     def insert_new(self, ctx: LoadContext[MergeSpec]) -> int:
         new_rows = sa.select(*(ctx.batch.c[c] for c in ctx.columns)).where(
-            ~exists_in(ctx.table, ctx.batch, ctx.spec.keys))
+            ~exists_in(ctx.table, ctx.batch, ctx.spec.keys)
+        )
         return ctx.execute(sa.insert(ctx.table).from_select(ctx.columns, new_rows))
 
     def update_insert(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
         t, b, values = ctx.table, ctx.batch, self.values(ctx)
         if values:
             counts.updated = ctx.execute(
-                sa.update(t).values({c: b.c[c] for c in values})
-                .where(keys_match(t, b, ctx.spec.keys), any_distinct(t, b, values)))
+                sa.update(t)
+                .values({c: b.c[c] for c in values})
+                .where(keys_match(t, b, ctx.spec.keys), any_distinct(t, b, values))
+            )
         counts.inserted = self.insert_new(ctx)
 
     def delete_insert(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
         counts.updated = ctx.execute(sa.delete(ctx.table).where(exists_in(ctx.batch, ctx.table, ctx.spec.keys)))
-        inserted = ctx.execute(sa.insert(ctx.table).from_select(
-            ctx.columns, sa.select(*(ctx.batch.c[c] for c in ctx.columns))))
+        inserted = ctx.execute(
+            sa.insert(ctx.table).from_select(ctx.columns, sa.select(*(ctx.batch.c[c] for c in ctx.columns)))
+        )
         counts.inserted = inserted - counts.updated
 
     def merge_statement(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
         """One MERGE INTO; the new keys are counted first, since MERGE reports only a total."""
-        counts.inserted = int(ctx.scalar(sa.select(sa.func.count()).select_from(ctx.batch).where(
-            ~exists_in(ctx.table, ctx.batch, ctx.spec.keys))) or 0)
+        counts.inserted = int(
+            ctx.scalar(
+                sa.select(sa.func.count()).select_from(ctx.batch).where(~exists_in(ctx.table, ctx.batch, ctx.spec.keys))
+            )
+            or 0
+        )
         total = ctx.execute(sa.text(merge_sql(ctx, self.values(ctx))))
         counts.updated = total - counts.inserted
 

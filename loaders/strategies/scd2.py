@@ -21,7 +21,12 @@ from loaders.errors import DataContractError
 from loaders.result import Counts
 from loaders.spec import SCD2Spec
 from loaders.strategies.base import (
-    LoadContext, Strategy, any_distinct, exists_in, keys_match, time_value,
+    LoadContext,
+    Strategy,
+    any_distinct,
+    exists_in,
+    keys_match,
+    time_value,
 )
 from loaders.targets.base import BOOLEAN, TIMESTAMP, Column
 
@@ -41,8 +46,11 @@ class SCD2(Strategy[SCD2Spec]):
             vtype, family = eff.type, eff.family
         else:
             vtype, family = sa.DateTime(), TIMESTAMP
-        return [Column(s.valid_from_column, vtype, family), Column(s.valid_to_column, vtype, family),
-                Column(s.is_current_column, sa.Boolean(), BOOLEAN)]
+        return [
+            Column(s.valid_from_column, vtype, family),
+            Column(s.valid_to_column, vtype, family),
+            Column(s.is_current_column, sa.Boolean(), BOOLEAN),
+        ]
 
     # ------------------------------------------------------------------ named pieces
     def tracked(self, ctx: LoadContext[SCD2Spec]) -> list[str]:
@@ -77,19 +85,26 @@ class SCD2(Strategy[SCD2Spec]):
     def validate(self, ctx: LoadContext[SCD2Spec]) -> None:
         s = ctx.spec
         if s.effective_from:
-            nulls = ctx.scalar(sa.select(sa.func.count()).select_from(ctx.batch)
-                               .where(ctx.batch.c[s.effective_from].is_(None)))
+            nulls = ctx.scalar(
+                sa.select(sa.func.count()).select_from(ctx.batch).where(ctx.batch.c[s.effective_from].is_(None))
+            )
             if nulls:
                 raise DataContractError(
                     f"effective_from column {s.effective_from!r} has {nulls} NULLs in this batch; "
-                    "every version needs a start time", mart=ctx.mart)
+                    "every version needs a start time",
+                    mart=ctx.mart,
+                )
         late = ctx.scalar(
-            sa.select(sa.func.count()).select_from(ctx.table).where(
-                *self.changed(ctx), self.effective(ctx) <= ctx.table.c[s.valid_from_column]))
+            sa.select(sa.func.count())
+            .select_from(ctx.table)
+            .where(*self.changed(ctx), self.effective(ctx) <= ctx.table.c[s.valid_from_column])
+        )
         if late:
             raise DataContractError(
                 f"{late} changed rows have an effective_from at or before their current version's "
-                f"{s.valid_from_column}; out-of-order changes would make versions overlap", mart=ctx.mart)
+                f"{s.valid_from_column}; out-of-order changes would make versions overlap",
+                mart=ctx.mart,
+            )
 
     # ------------------------------------------------------------------ the load
     def load(self, ctx: LoadContext[SCD2Spec]) -> Counts:
@@ -105,8 +120,11 @@ class SCD2(Strategy[SCD2Spec]):
 
     def close_changed(self, ctx: LoadContext[SCD2Spec]) -> int:
         s = ctx.spec
-        return ctx.execute(sa.update(ctx.table).where(*self.changed(ctx)).values(
-            {s.valid_to_column: self.effective(ctx), s.is_current_column: sa.false()}))
+        return ctx.execute(
+            sa.update(ctx.table)
+            .where(*self.changed(ctx))
+            .values({s.valid_to_column: self.effective(ctx), s.is_current_column: sa.false()})
+        )
 
     def close_deleted(self, ctx: LoadContext[SCD2Spec]) -> int:
         s = ctx.spec
@@ -114,16 +132,23 @@ class SCD2(Strategy[SCD2Spec]):
         return ctx.execute(
             sa.update(ctx.table)
             .where(self.current(ctx), ~exists_in(ctx.batch, ctx.table, s.keys))
-            .values({s.valid_to_column: sa.literal(closed_at, ctx.table.c[s.valid_to_column].type),
-                     s.is_current_column: sa.false()}))
+            .values(
+                {
+                    s.valid_to_column: sa.literal(closed_at, ctx.table.c[s.valid_to_column].type),
+                    s.is_current_column: sa.false(),
+                }
+            )
+        )
 
     def update_untracked(self, ctx: LoadContext[SCD2Spec]) -> int:
         t, b, cols = ctx.table, ctx.batch, self.untracked(ctx)
         if not cols:
             return 0
         return ctx.execute(
-            sa.update(t).values({c: b.c[c] for c in cols})
-            .where(keys_match(t, b, ctx.spec.keys), self.current(ctx), any_distinct(t, b, cols)))
+            sa.update(t)
+            .values({c: b.c[c] for c in cols})
+            .where(keys_match(t, b, ctx.spec.keys), self.current(ctx), any_distinct(t, b, cols))
+        )
 
     def open_versions(self, ctx: LoadContext[SCD2Spec]) -> int:
         """New keys, changed keys (just closed) and returning keys get a current version."""
@@ -131,12 +156,15 @@ class SCD2(Strategy[SCD2Spec]):
         valid_from = self.effective(ctx)
         if s.deletes == "close":
             prev = t.alias("prev")
-            closed_at = (sa.select(sa.func.max(prev.c[s.valid_to_column]))
-                         .where(keys_match(prev, b, s.keys)).scalar_subquery())
+            closed_at = (
+                sa.select(sa.func.max(prev.c[s.valid_to_column])).where(keys_match(prev, b, s.keys)).scalar_subquery()
+            )
             valid_from = sa.case((closed_at > valid_from, closed_at), else_=valid_from)
         rows = sa.select(
-            *(b.c[c] for c in ctx.columns), valid_from,
-            sa.null().label(s.valid_to_column), sa.true().label(s.is_current_column),
+            *(b.c[c] for c in ctx.columns),
+            valid_from,
+            sa.null().label(s.valid_to_column),
+            sa.true().label(s.is_current_column),
         ).where(~exists_in(t, b, s.keys, self.current(ctx)))
         cols = [*ctx.columns, s.valid_from_column, s.valid_to_column, s.is_current_column]
         return ctx.execute(sa.insert(t).from_select(cols, rows))

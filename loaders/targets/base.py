@@ -34,8 +34,7 @@ WIDENINGS: dict[str, set[str]] = {
 
 
 def fits(source_family: str, target_family: str) -> bool:
-    return (source_family == target_family or source_family == NULL
-            or target_family in WIDENINGS.get(source_family, set()))
+    return source_family in (target_family, NULL) or target_family in WIDENINGS.get(source_family, set())
 
 
 @dataclass(frozen=True)
@@ -79,13 +78,16 @@ def arrow_family(t: pa.DataType) -> str:
     if pa.types.is_dictionary(t):
         return arrow_family(t.value_type)
     checks = [
-        (pa.types.is_null, NULL), (pa.types.is_boolean, BOOLEAN), (pa.types.is_integer, INTEGER),
-        (pa.types.is_floating, FLOAT), (pa.types.is_decimal, DECIMAL), (pa.types.is_date, DATE),
-        (pa.types.is_time, TIME), (pa.types.is_duration, INTERVAL),
-        (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x)
-         or pa.types.is_string_view(x), STRING),
-        (lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x)
-         or pa.types.is_fixed_size_binary(x), BINARY),
+        (pa.types.is_null, NULL),
+        (pa.types.is_boolean, BOOLEAN),
+        (pa.types.is_integer, INTEGER),
+        (pa.types.is_floating, FLOAT),
+        (pa.types.is_decimal, DECIMAL),
+        (pa.types.is_date, DATE),
+        (pa.types.is_time, TIME),
+        (pa.types.is_duration, INTERVAL),
+        (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x) or pa.types.is_string_view(x), STRING),
+        (lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x) or pa.types.is_fixed_size_binary(x), BINARY),
         (lambda x: pa.types.is_nested(x), NESTED),
     ]
     if pa.types.is_timestamp(t):
@@ -114,8 +116,14 @@ def arrow_to_sa(t: pa.DataType) -> sa.types.TypeEngine[Any]:
     if family == FLOAT:
         return sa.Float() if t.bit_width <= 32 else sa.Double()
     simple: dict[str, sa.types.TypeEngine[Any]] = {
-        BOOLEAN: sa.Boolean(), DATE: sa.Date(), TIME: sa.Time(), INTERVAL: sa.Interval(),
-        STRING: sa.Text(), BINARY: sa.LargeBinary(), NULL: sa.Text(), NESTED: sa.JSON(),
+        BOOLEAN: sa.Boolean(),
+        DATE: sa.Date(),
+        TIME: sa.Time(),
+        INTERVAL: sa.Interval(),
+        STRING: sa.Text(),
+        BINARY: sa.LargeBinary(),
+        NULL: sa.Text(),
+        NESTED: sa.JSON(),
     }
     if family in simple:
         return simple[family]
@@ -125,9 +133,18 @@ def arrow_to_sa(t: pa.DataType) -> sa.types.TypeEngine[Any]:
 def sa_family(t: sa.types.TypeEngine[Any]) -> str:
     """The family of a reflected SQLAlchemy type."""
     checks: list[tuple[type[Any], str]] = [
-        (sa.Boolean, BOOLEAN), (sa.Integer, INTEGER), (sa.Float, FLOAT), (sa.Numeric, DECIMAL),
-        (sa.DateTime, TIMESTAMP), (sa.Date, DATE), (sa.Time, TIME), (sa.Interval, INTERVAL),
-        (sa.String, STRING), (sa.LargeBinary, BINARY), (sa.JSON, NESTED), (sa.types.NullType, NULL),
+        (sa.Boolean, BOOLEAN),
+        (sa.Integer, INTEGER),
+        (sa.Float, FLOAT),
+        (sa.Numeric, DECIMAL),
+        (sa.DateTime, TIMESTAMP),
+        (sa.Date, DATE),
+        (sa.Time, TIME),
+        (sa.Interval, INTERVAL),
+        (sa.String, STRING),
+        (sa.LargeBinary, BINARY),
+        (sa.JSON, NESTED),
+        (sa.types.NullType, NULL),
     ]
     for cls, family in checks:
         if isinstance(t, cls):
@@ -209,16 +226,16 @@ class Target(abc.ABC):
 
     # ------------------------------------------------------------------ tables
     def sa_table(self, ref: TableRef, columns: list[Column]) -> sa.Table:
-        return sa.Table(ref.name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns),
-                        schema=ref.schema)
+        return sa.Table(ref.name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), schema=ref.schema)
 
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
         """The table's columns in order, or None if it does not exist."""
         insp = sa.inspect(conn)
         if not insp.has_table(ref.name, schema=ref.schema):
             return None
-        return [Column(c["name"], c["type"], sa_family(c["type"]))
-                for c in insp.get_columns(ref.name, schema=ref.schema)]
+        return [
+            Column(c["name"], c["type"], sa_family(c["type"])) for c in insp.get_columns(ref.name, schema=ref.schema)
+        ]
 
     def ensure_schema(self, conn: sa.Connection, schema: str | None) -> None:
         if schema:

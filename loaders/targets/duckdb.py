@@ -12,16 +12,41 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from loaders.targets.base import (
-    BINARY, BOOLEAN, DATE, DECIMAL, FLOAT, INTEGER, INTERVAL, NESTED, NULL, OTHER, STRING, TIME,
-    TIMESTAMP, TIMESTAMPTZ, Column, RawType, Staged, TableRef, Target,
+    BINARY,
+    BOOLEAN,
+    DATE,
+    DECIMAL,
+    FLOAT,
+    INTEGER,
+    INTERVAL,
+    NESTED,
+    NULL,
+    OTHER,
+    STRING,
+    TIME,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    Column,
+    RawType,
+    Staged,
+    TableRef,
+    Target,
 )
 
 _FAMILIES = [
     (r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$", INTEGER),
-    (r"^(FLOAT|DOUBLE|REAL)$", FLOAT), (r"^DECIMAL", DECIMAL), (r"^VARCHAR", STRING),
-    (r"^BOOLEAN$", BOOLEAN), (r"^DATE$", DATE), (r"^TIMESTAMP WITH TIME ZONE$", TIMESTAMPTZ),
-    (r"^TIMESTAMP(_S|_MS|_NS)?$", TIMESTAMP), (r"^TIME", TIME), (r"^INTERVAL$", INTERVAL),
-    (r"^BLOB$", BINARY), (r"(\[\d*\]$|^STRUCT|^MAP|^UNION)", NESTED), (r'^"?NULL"?$', NULL),
+    (r"^(FLOAT|DOUBLE|REAL)$", FLOAT),
+    (r"^DECIMAL", DECIMAL),
+    (r"^VARCHAR", STRING),
+    (r"^BOOLEAN$", BOOLEAN),
+    (r"^DATE$", DATE),
+    (r"^TIMESTAMP WITH TIME ZONE$", TIMESTAMPTZ),
+    (r"^TIMESTAMP(_S|_MS|_NS)?$", TIMESTAMP),
+    (r"^TIME", TIME),
+    (r"^INTERVAL$", INTERVAL),
+    (r"^BLOB$", BINARY),
+    (r"(\[\d*\]$|^STRUCT|^MAP|^UNION)", NESTED),
+    (r'^"?NULL"?$', NULL),
 ]
 
 
@@ -32,7 +57,7 @@ def _finish_pending_result(cursor: Any) -> None:
         cursor._CursorWrapper__c.abort()
 
 
-duckdb_engine.CursorWrapper.close = _finish_pending_result  # type: ignore[method-assign]
+duckdb_engine.CursorWrapper.close = _finish_pending_result  # type: ignore[method-assign,assignment]
 
 
 def duckdb_family(type_name: str) -> str:
@@ -56,9 +81,11 @@ class DuckDBTarget(Target):
 
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
         rows = conn.execute(
-            sa.text("select column_name, data_type from information_schema.columns "
-                    "where table_name = :name and table_schema = coalesce(:schema, current_schema()) "
-                    "and table_catalog = current_database() order by ordinal_position"),
+            sa.text(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = :name and table_schema = coalesce(:schema, current_schema()) "
+                "and table_catalog = current_database() order by ordinal_position"
+            ),
             {"name": ref.name, "schema": ref.schema},
         ).fetchall()
         return [Column(n, RawType(t), duckdb_family(t)) for n, t in rows] or None

@@ -1,0 +1,115 @@
+"""The CLI as a person uses it: run / plan / history / validate on a marts file, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from loaders.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.table({"id": [1, 2], "city": ["A", "B"]}), tmp_path / "data" / "c.parquet")
+    (tmp_path / "marts.yaml").write_text(
+        "target: duckdb:///wh.duckdb\n"
+        "marts:\n"
+        "  dim_c:\n"
+        "    strategy: scd2\n"
+        "    source: {path: data/c.parquet}\n"
+        "    keys: [id]\n"
+        "  copy_c:\n"
+        "    strategy: full\n"
+        "    table: main.copy_of_c\n"
+        "    source: {path: data/*.parquet}\n"
+    )
+    return tmp_path / "marts.yaml"
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_run_loads_every_mart_and_prints_a_line_each(project: Path) -> None:
+    result = runner.invoke(app, ["run", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "dim_c (scd2 → dim_c)  inserted 2" in result.output
+    assert "copy_c (full → main.copy_of_c)  inserted 2" in result.output
+    db = project.parent / "wh.duckdb"  # relative target resolves against the marts file
+    assert rows(db, "select id, city, is_current from dim_c order by id") == [(1, "A", True), (2, "B", True)]
+
+
+def test_run_one_mart_and_json(project: Path) -> None:
+    result = runner.invoke(app, ["run", str(project), "--mart", "copy_c", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["mart"] == "copy_c" and out["inserted"] == 2 and out["status"] == "success"
+
+
+def test_plan_changes_nothing_and_shows_counts_and_sql(project: Path) -> None:
+    runner.invoke(app, ["run", str(project)])
+    pq.write_table(pa.table({"id": [1, 3], "city": ["A2", "C"]}), project.parent / "data" / "c.parquet")
+    db = project.parent / "wh.duckdb"
+    before = rows(db, "select * from dim_c order by all"), rows(db, "select count(*) from _loaders_runs")
+    result = runner.invoke(app, ["plan", str(project), "--mart", "dim_c"])
+    assert result.exit_code == 0, result.output
+    assert "inserted 2, updated 0, deleted 0, closed 1, unchanged 0" in result.output
+    assert "UPDATE dim_c SET valid_to" in result.output
+    assert (rows(db, "select * from dim_c order by all"), rows(db, "select count(*) from _loaders_runs")) == before
+
+
+def test_history_lists_runs(project: Path) -> None:
+    runner.invoke(app, ["run", str(project)])
+    result = runner.invoke(app, ["history", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert {r["mart"] for r in lines} == {"dim_c", "copy_c"} and all(r["status"] == "success" for r in lines)
+    table = runner.invoke(app, ["history", str(project)])
+    assert "dim_c" in table.output and "success" in table.output
+
+
+def test_validate_touches_no_database(project: Path) -> None:
+    result = runner.invoke(app, ["validate", str(project)])
+    assert result.exit_code == 0 and "2 marts valid" in result.output
+    assert not (project.parent / "wh.duckdb").exists()
+
+
+def test_bad_spec_is_one_line_exit_2(project: Path) -> None:
+    project.write_text(project.read_text().replace("strategy: scd2", "strategy: scd3"))
+    result = subprocess.run(
+        [sys.executable, "-m", "loaders.cli", "validate", str(project)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "unknown strategy 'scd3'; valid strategies: full, append, merge, scd2, cdc" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_failed_mart_exit_1_others_still_load(project: Path) -> None:
+    pq.write_table(pa.table({"id": [1, 1], "city": ["A", "B"]}), project.parent / "data" / "c.parquet")
+    result = subprocess.run([sys.executable, "-m", "loaders.cli", "run", str(project)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "✗ dim_c" in result.stdout and "keys appear more than once" in result.stdout
+    assert "✓ copy_c" in result.stdout
+    assert "1 of 2 marts failed" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_unknown_mart_name(project: Path) -> None:
+    result = runner.invoke(app, ["run", str(project), "--mart", "nope"])
+    assert result.exit_code == 2
