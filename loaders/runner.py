@@ -278,8 +278,8 @@ class _Load:
             have = {c.name: c for c in wanted}
         else:
             have = {c.name: c for c in existing}
-            self.check_schema(conn, source, columns, managed, have)
-            have = {c.name: c for c in self.target.describe_table(conn, self.ref) or existing}
+            if self.check_schema(conn, source, columns, managed, have):
+                have = {c.name: c for c in self.target.describe_table(conn, self.ref) or existing}
         return self.target.sa_table(self.ref, list(have.values())), have, columns
 
     def check_schema(
@@ -289,7 +289,8 @@ class _Load:
         columns: list[str],
         managed: list[Column],
         have: dict[str, Column],
-    ) -> None:
+    ) -> bool:
+        """Fail on columns that do not fit; add new ones if allowed. True if the table changed."""
         lacking = [m.name for m in managed if m.name not in have]
         if lacking:
             raise SchemaChangeError(
@@ -314,6 +315,7 @@ class _Load:
             )
         if new:
             self.target.add_columns(conn, self.ref, [source[c] for c in new])
+        return bool(new)
 
     # ------------------------------------------------------------------ the batch
     def prepare_batch(

@@ -67,11 +67,14 @@ class State:
         self.watermarks, self.runs = _tables(schema)
 
     def ensure(self, conn: sa.Connection) -> None:
-        """Create the state tables if missing (commits on engines whose DDL is not transactional)."""
+        """Create the state tables if missing; checked once per target and schema in a process."""
+        if ("state", self.schema) in self.target.checked:
+            return
         for table in (self.watermarks, self.runs):
             if self.target.describe_table(conn, TableRef(table.name, self.schema)) is None:
                 self.target.ensure_schema(conn, self.schema)
                 conn.execute(sa.schema.CreateTable(table))
+        self.target.checked.add(("state", self.schema))
 
     def exists(self, conn: sa.Connection) -> bool:
         return self.target.describe_table(conn, TableRef(RUNS, self.schema)) is not None

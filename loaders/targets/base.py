@@ -179,6 +179,8 @@ class Target(abc.ABC):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = self.create_engine(url)
+        #: things verified once per process (state tables exist), so later loads skip the queries
+        self.checked: set[tuple[str, str | None]] = set()
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url)

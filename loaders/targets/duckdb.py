@@ -82,9 +82,9 @@ class DuckDBTarget(Target):
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
         rows = conn.execute(
             sa.text(
-                "select column_name, data_type from information_schema.columns "
-                "where table_name = :name and table_schema = coalesce(:schema, current_schema()) "
-                "and table_catalog = current_database() order by ordinal_position"
+                "select column_name, data_type from duckdb_columns() "
+                "where table_name = :name and schema_name = coalesce(:schema, current_schema()) "
+                "and database_name = current_database() order by column_index"
             ),
             {"name": ref.name, "schema": ref.schema},
         ).fetchall()
