@@ -130,6 +130,8 @@ class _Load:
         self.mart, self.spec, self.strategy, self.target = mart, spec, strategy, target
         self.ref, self.run_time, self.state = ref, run_time, state
         self.run_id = str(uuid.uuid4())
+        #: DDL this run did, undone on failure where the engine cannot roll DDL back
+        self.created, self.added = False, list[str]()
         self.started = utcnow()
         self.result = LoadResult(
             mart=mart,
@@ -156,16 +158,28 @@ class _Load:
                         raise _Rollback
             except _Rollback:
                 self.result.status, self.result.sql = "planned", capture.statements
-            except LoaderError as e:
-                self.log_failure(conn, e)
-                raise
-            except Exception as e:  # an unexpected bug still leaves the target unchanged and logged
+                self.undo_ddl(conn)
+            except Exception as e:  # an unexpected bug, too, leaves the target unchanged and logged
+                self.undo_ddl(conn)
                 self.log_failure(conn, e)
                 raise
             finally:
                 if plan:
                     sa.event.remove(conn, "before_cursor_execute", capture)
         return self.result
+
+    def undo_ddl(self, conn: sa.Connection) -> None:
+        """Where DDL commits implicitly (MariaDB, generic), drop the table or columns this run added."""
+        if self.target.ddl_is_transactional or not (self.created or self.added):
+            return
+        with contextlib.suppress(Exception), self.target.translate_errors(self.mart):
+            if conn.in_transaction():
+                conn.rollback()
+            if self.created:
+                self.target.drop_table(conn, self.ref)
+            else:
+                self.target.drop_columns(conn, self.ref, self.added)
+            conn.commit()
 
     def log_failure(self, conn: sa.Connection, error: BaseException) -> None:
         self.result.status = "failed"
@@ -212,7 +226,7 @@ class _Load:
         self.finish(counts, rows)
         self.state.log(conn, self.result)
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
-            conn.execute(sa.schema.DropTable(temp, if_exists=True))
+            self.target.drop_temp(conn, temp)
 
     def lower_bound(self, watermark: Any) -> Any:
         """Rows must be past this: the watermark, less the look-back if one is set."""
@@ -275,6 +289,7 @@ class _Load:
         if existing is None:
             wanted = [source[c] for c in columns] + managed
             self.target.create_table(conn, self.ref, wanted)
+            self.created = True
             have = {c.name: c for c in wanted}
         else:
             have = {c.name: c for c in existing}
@@ -315,6 +330,7 @@ class _Load:
             )
         if new:
             self.target.add_columns(conn, self.ref, [source[c] for c in new])
+            self.added = new
         return bool(new)
 
     # ------------------------------------------------------------------ the batch

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from loaders.targets import TARGETS
-
 
 @dataclass
 class Engine:
@@ -29,19 +27,37 @@ class Engine:
 
     def rows(self, table: str, columns: list[str] | None = None) -> list[tuple[Any, ...]]:
         """All rows of ``table`` (or the given columns), sorted, for comparing with a model."""
-        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(self.sa_url, poolclass=sa.pool.NullPool)
         try:
             with engine.connect() as conn:
                 schema, _, name = table.rpartition(".")
-                t = sa.table(name, *(sa.column(c) for c in columns or []), schema=schema or None)
-                query = sa.select(*t.c) if columns else sa.select(sa.text("*")).select_from(t)
+                if self.name == "duckdb":  # duckdb-engine cannot reflect; DuckDB returns typed values
+                    t: Any = sa.table(name, *(sa.column(c) for c in columns or []), schema=schema or None)
+                else:  # reflect, so SQLite's text timestamps and MariaDB's TINYINT(1) come back typed
+                    t = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
+                    for c in t.columns:
+                        if isinstance(c.type, sa.dialects.mysql.TINYINT) and c.type.display_width == 1:
+                            c.type = sa.Boolean()
+                if columns:
+                    query = sa.select(*(t.c[c] for c in columns))
+                else:
+                    query = sa.select(t) if t.c else sa.select(sa.text("*")).select_from(t)
                 result = [tuple(r) for r in conn.execute(query)]
         finally:
             engine.dispose()
         return sorted(result, key=_sort_key)
 
+    @property
+    def sa_url(self) -> str:
+        """The URL without loaders' own query parameters, for plain SQLAlchemy."""
+        return (
+            sa.engine.make_url(self.url)
+            .difference_update_query(["loaders_adapter"])
+            .render_as_string(hide_password=False)
+        )
+
     def scalar(self, sql: str, **params: Any) -> Any:
-        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(self.sa_url, poolclass=sa.pool.NullPool)
         try:
             with engine.connect() as conn:
                 return conn.execute(sa.text(sql), params).scalar()
@@ -67,8 +83,61 @@ def _duckdb(tmp_path: Path) -> Iterator[Engine]:
     yield Engine("duckdb", f"duckdb:///{tmp_path / f'w{uuid.uuid4().hex[:6]}.duckdb'}")
 
 
-ENGINES = {"duckdb": _duckdb}
-AVAILABLE = [name for name in ENGINES if name in TARGETS]
+def _server(var: str, kind: str) -> sa.Engine:
+    url = env_url(var)
+    if not url:
+        pytest.skip(f"{kind} tests need {var} (`.ci/run` sets it)")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        engine.connect().close()
+    except sa.exc.OperationalError as e:
+        pytest.skip(
+            f"{kind} at {engine.url.render_as_string(hide_password=True)} is not reachable: "
+            f"{str(e.orig).splitlines()[0]}"
+        )
+    return engine
+
+
+def _postgres(tmp_path: Path) -> Iterator[Engine]:
+    """A schema per test, made the default with search_path, dropped afterwards."""
+    admin = _server("LOADERS_TEST_POSTGRES_URL", "PostgreSQL")
+    schema = f"lt_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'create schema "{schema}"')
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield Engine("postgres", url.render_as_string(hide_password=False))
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'drop schema "{schema}" cascade')
+        admin.dispose()
+
+
+def _mysql(tmp_path: Path) -> Iterator[Engine]:
+    """A database per test, dropped afterwards."""
+    admin = _server("LOADERS_TEST_MYSQL_URL", "MariaDB/MySQL")
+    db = f"lt_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"create database `{db}`")
+    try:
+        yield Engine("mysql", admin.url.set(database=db).render_as_string(hide_password=False))
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"drop database `{db}`")
+        admin.dispose()
+
+
+def _sqlite(tmp_path: Path) -> Iterator[Engine]:
+    yield Engine("sqlite", f"sqlite:///{tmp_path / f's{uuid.uuid4().hex[:6]}.db'}")
+
+
+def _generic(tmp_path: Path) -> Iterator[Engine]:
+    """SQLite through the generic SQLAlchemy adapter: the path any engine without an adapter takes."""
+    yield Engine("generic", f"sqlite:///{tmp_path / f'g{uuid.uuid4().hex[:6]}.db'}?loaders_adapter=generic")
+
+
+ENGINES = {"duckdb": _duckdb, "postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite, "generic": _generic}
+AVAILABLE = list(ENGINES)
 
 
 @pytest.fixture(params=AVAILABLE)

@@ -42,8 +42,8 @@ class LoadContext(Generic[SpecT]):
     run_time: datetime
 
     def execute(self, statement: sa.Executable) -> int:
-        """Run one statement; its row count feeds the result."""
-        return max(self.conn.execute(statement).rowcount, 0)
+        """Run one statement; its row count feeds the result (kept for INSERT ... SELECT too)."""
+        return max(self.conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount, 0)
 
     def scalar(self, statement: sa.Select[Any]) -> Any:
         return self.conn.execute(statement).scalar()

@@ -7,7 +7,6 @@ lock a mart, which driver errors are transient. A new engine is a new subclass, 
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import re
 from collections.abc import Iterator
@@ -163,7 +162,7 @@ class Staged:
     rows: int
 
 
-class Target(abc.ABC):
+class Target:
     """One engine family. Subclasses set the capability flags and override what their engine does
     differently; everything here is the portable SQLAlchemy path."""
 
@@ -260,12 +259,51 @@ class Target(abc.ABC):
         return Column(name, arrow_to_sa(t), arrow_family(t))
 
     # ------------------------------------------------------------------ staging
-    @abc.abstractmethod
-    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
-        """Copy the batch stream into a temporary table named ``name`` inside ``conn``'s transaction."""
+    #: rows per executemany call of the portable staging path
+    stage_chunk_rows: ClassVar[int] = 10_000
 
-    def drop_staged(self, conn: sa.Connection, staged: Staged) -> None:
-        conn.execute(sa.schema.DropTable(staged.table, if_exists=True))
+    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+        """Copy the batch stream into a temporary table named ``name`` inside ``conn``'s transaction.
+
+        The portable path: CREATE TEMPORARY TABLE from the Arrow schema, then executemany in chunks
+        (the drivers batch these into multi-row statements). Adapters override with COPY and the like.
+        """
+        columns = [self.column_for_arrow(f.name, f.type) for f in reader.schema]
+        table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"])
+        conn.execute(sa.schema.CreateTable(table))
+        rows = 0
+        for batch in reader:
+            for start in range(0, batch.num_rows, self.stage_chunk_rows):
+                chunk = self.prepare_rows(batch.slice(start, self.stage_chunk_rows))
+                self.insert_rows(conn, table, chunk)
+                rows += chunk.num_rows
+        return Staged(table=table, columns=columns, rows=rows)
+
+    def prepare_rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Make a batch's values acceptable to the driver (e.g. drop time zones it cannot store)."""
+        return batch
+
+    def insert_rows(self, conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            conn.execute(sa.insert(table), batch.to_pylist())
+
+    def drop_temp_sql(self) -> str:
+        return "DROP TABLE IF EXISTS"
+
+    def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
+        """Drop a staging table (on MariaDB only DROP TEMPORARY TABLE avoids an implicit commit)."""
+        conn.exec_driver_sql(f"{self.drop_temp_sql()} {self.dialect.identifier_preparer.format_table(table)}")
+
+    # ------------------------------------------------------------------ undoing DDL
+    def drop_table(self, conn: sa.Connection, ref: TableRef) -> None:
+        """Undo a CREATE TABLE of a failed load, on engines whose DDL is not transactional."""
+        conn.execute(sa.schema.DropTable(self.sa_table(ref, []), if_exists=True))
+
+    def drop_columns(self, conn: sa.Connection, ref: TableRef, names: list[str]) -> None:
+        prep = self.dialect.identifier_preparer
+        table = prep.format_table(self.sa_table(ref, []))
+        for name in names:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {prep.quote(name)}")
 
     def create_temp_as(self, conn: sa.Connection, name: str, select: sa.Select[Any]) -> sa.Table:
         """Materialise a derived batch (deduplicated, last event per key) as a temp table."""

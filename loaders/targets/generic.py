@@ -1,0 +1,17 @@
+"""Any other SQLAlchemy database: the portable path of the base class, with no assumptions.
+
+Staging is CREATE TEMPORARY TABLE + executemany; merges are UPDATE ... WHERE EXISTS and
+INSERT ... WHERE NOT EXISTS. DDL is assumed not to be transactional, so the runner undoes a table it
+created (or columns it added) if the load fails.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from loaders.targets.base import Target
+
+
+class GenericTarget(Target):
+    backends: ClassVar[tuple[str, ...]] = ()
+    ddl_is_transactional: ClassVar[bool] = False

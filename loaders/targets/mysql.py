@@ -1,0 +1,96 @@
+"""MariaDB and MySQL: batched multi-row INSERT staging, GET_LOCK per mart, DDL outside transactions.
+
+DDL commits implicitly here, so the runner creates or alters the target table before any data is
+written and undoes that DDL itself if the load fails (``ddl_is_transactional = False``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from loaders.errors import TargetLocked
+from loaders.targets.base import (
+    BOOLEAN,
+    STRING,
+    TIME,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    Column,
+    TableRef,
+    Target,
+    sa_family,
+)
+
+
+class MySQLTarget(Target):
+    backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
+    ddl_is_transactional: ClassVar[bool] = False
+
+    def create_engine(self, url: str) -> sa.Engine:
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    @contextlib.contextmanager
+    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
+        with self.translate_errors(mart):
+            db = conn.execute(sa.text("select database()")).scalar()
+            name = "loaders:" + hashlib.sha1(f"{db}:{mart}".encode()).hexdigest()  # names are server-wide
+            got = conn.execute(sa.text("select get_lock(:n, 0)"), {"n": name}).scalar()
+            conn.commit()
+        if got != 1:
+            raise TargetLocked(
+                "another run of this mart holds its lock (GET_LOCK); retry when it has finished", mart=mart
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.execute(sa.text("select release_lock(:n)"), {"n": name})
+                conn.commit()
+
+    def is_lock_error(self, error: BaseException) -> bool:
+        return bool(re.search(r"Lock wait timeout|Deadlock found", str(error)))
+
+    def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
+        col = super().column_for_arrow(name, t)
+        if col.family in (TIMESTAMP, TIMESTAMPTZ):  # no zoned type: stored as UTC, microseconds kept
+            return Column(name, mysql.DATETIME(fsp=6), TIMESTAMP)
+        if col.family == TIME:
+            return Column(name, mysql.TIME(fsp=6), TIME)
+        if col.family == STRING:
+            # Binary collation: the default *_ci collations would treat 'b' and 'B' as the same key
+            # and hide case-only changes from merge, SCD2 and CDC.
+            return Column(name, mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"), STRING)
+        return col
+
+    def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
+        cols = super().describe_table(conn, ref)
+        if cols is None:
+            return None
+        return [Column(c.name, c.type, BOOLEAN) if _is_bool(c.type) else c for c in cols]
+
+    def prepare_rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Zoned timestamps become naive UTC: the driver would send the offset, MariaDB would drop it."""
+        arrays = []
+        for field, array in zip(batch.schema, batch.columns, strict=True):
+            if pa.types.is_timestamp(field.type) and field.type.tz:
+                array = pc.cast(array, pa.timestamp(field.type.unit))
+            arrays.append(array)
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    def drop_temp_sql(self) -> str:
+        return "DROP TEMPORARY TABLE IF EXISTS"
+
+
+def _is_bool(t: Any) -> bool:
+    return isinstance(t, mysql.TINYINT) and getattr(t, "display_width", None) == 1 or sa_family(t) == BOOLEAN

@@ -1,0 +1,89 @@
+"""PostgreSQL: COPY (CSV written by Arrow's C++ writer) into a temp table, MERGE on 15+, advisory locks."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from loaders.errors import TargetLocked
+from loaders.targets.base import BINARY, INTERVAL, NESTED, Column, Staged, Target
+
+_NOT_CSV = {BINARY, NESTED, INTERVAL}  # families Arrow's CSV writer cannot round-trip
+
+
+def lock_key(scope: str, mart: str) -> int:
+    """A stable signed 64-bit advisory-lock key per database, schema and mart (hashtext() is not stable)."""
+    return int.from_bytes(hashlib.sha1(f"loaders:{scope}:{mart}".encode()).digest()[:8], "big", signed=True)
+
+
+class PostgresTarget(Target):
+    backends: ClassVar[tuple[str, ...]] = ("postgresql",)
+
+    def create_engine(self, url: str) -> sa.Engine:
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with super().connect() as conn:
+            # MERGE exists from PostgreSQL 15 on; older servers use the portable methods.
+            self.supports_merge = (conn.dialect.server_version_info or (0,)) >= (15,)  # type: ignore[misc]
+            yield conn
+
+    @contextlib.contextmanager
+    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
+        """A session advisory lock per mart: a second run of the same mart fails fast."""
+        with self.translate_errors(mart):
+            scope = conn.execute(sa.text("select current_database() || '.' || current_schema()")).scalar()
+            key = lock_key(str(scope), mart)
+            got = conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            conn.commit()
+        if not got:
+            raise TargetLocked(
+                "another run of this mart holds its lock (PostgreSQL advisory lock); retry when it has finished",
+                mart=mart,
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+    def is_lock_error(self, error: BaseException) -> bool:
+        return bool(re.search(r"could not obtain lock|deadlock detected|could not serialize", str(error)))
+
+    def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
+        col = super().column_for_arrow(name, t)
+        if col.family == NESTED:
+            return Column(name, pg.JSONB(), NESTED)
+        return col
+
+    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+        columns = [self.column_for_arrow(f.name, f.type) for f in reader.schema]
+        if any(c.family in _NOT_CSV for c in columns):
+            return super().stage(conn, reader, name)
+        table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"])
+        conn.execute(sa.schema.CreateTable(table))
+        prep = self.dialect.identifier_preparer
+        cols = ", ".join(prep.quote(c.name) for c in columns)
+        raw: Any = conn.connection.driver_connection
+        options = pcsv.WriteOptions(include_header=False, batch_size=65_536)
+        rows = 0
+        with raw.cursor() as cur, cur.copy(f"COPY {prep.quote(name)} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for batch in reader:
+                buffer = io.BytesIO()
+                pcsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+                rows += batch.num_rows
+        return Staged(table=table, columns=columns, rows=rows)
