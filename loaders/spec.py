@@ -6,6 +6,7 @@ A mart spec is a discriminated union on ``strategy``; each strategy has its own 
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -324,8 +325,34 @@ def parse_project(data: Any, base_dir: Path | str = ".") -> Project:
         raise SpecError(f"marts file: {e}") from None
 
 
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: Any, where: str = "") -> Any:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in string values, so credentials stay out of the file."""
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, where) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise SpecError(
+            f"{where}: environment variable {name} is not set (write ${{{name}:-default}} to give a default)"
+        )
+
+    return _ENV.sub(one, value)
+
+
 def load_project(path: str | Path) -> Project:
-    """Read a marts YAML file; relative paths inside it resolve against its folder."""
+    """Read a marts YAML file; relative paths inside it resolve against its folder, and ``${VAR}``
+    in any string value is taken from the environment."""
     import yaml
 
     path = Path(path)
@@ -337,4 +364,4 @@ def load_project(path: str | Path) -> Project:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise SpecError(f"{path}: not valid YAML: {e}") from None
-    return parse_project(data, base_dir=path.resolve().parent)
+    return parse_project(expand_env(data), base_dir=path.resolve().parent)

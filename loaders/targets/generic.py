@@ -15,3 +15,4 @@ from loaders.targets.base import Target
 class GenericTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ()
     ddl_is_transactional: ClassVar[bool] = False
+    stores_time_zones: ClassVar[bool] = False

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
@@ -34,6 +33,7 @@ from loaders.targets.base import (
 class MySQLTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     ddl_is_transactional: ClassVar[bool] = False
+    stores_time_zones: ClassVar[bool] = False
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -73,20 +73,16 @@ class MySQLTarget(Target):
             return Column(name, mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"), STRING)
         return col
 
+    def key_column(self, column: Column) -> Column:
+        if column.family == STRING:  # an index needs a bounded length; longer keys fail loudly
+            return Column(column.name, mysql.VARCHAR(255, charset="utf8mb4", collation="utf8mb4_bin"), STRING)
+        return column
+
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
         cols = super().describe_table(conn, ref)
         if cols is None:
             return None
         return [Column(c.name, c.type, BOOLEAN) if _is_bool(c.type) else c for c in cols]
-
-    def prepare_rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Zoned timestamps become naive UTC: the driver would send the offset, MariaDB would drop it."""
-        arrays = []
-        for field, array in zip(batch.schema, batch.columns, strict=True):
-            if pa.types.is_timestamp(field.type) and field.type.tz:
-                array = pc.cast(array, pa.timestamp(field.type.unit))
-            arrays.append(array)
-        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
     def drop_temp_sql(self) -> str:
         return "DROP TEMPORARY TABLE IF EXISTS"

@@ -86,4 +86,6 @@ class PostgresTarget(Target):
                 pcsv.write_csv(batch, buffer, options)
                 copy.write(buffer.getbuffer())
                 rows += batch.num_rows
+        # Autovacuum never analyzes temp tables; without statistics the joins below get poor plans.
+        conn.exec_driver_sql(f"ANALYZE {prep.quote(name)}")
         return Staged(table=table, columns=columns, rows=rows)

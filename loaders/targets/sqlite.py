@@ -18,6 +18,7 @@ from loaders.targets.base import Target
 
 class SQLiteTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
+    stores_time_zones: ClassVar[bool] = False
 
     def create_engine(self, url: str) -> sa.Engine:
         engine = sa.create_engine(url, poolclass=NullPool)

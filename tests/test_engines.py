@@ -1,0 +1,216 @@
+"""What each target adapter owns: identifiers, type mapping, locks, credentials. Run on every engine."""
+
+from __future__ import annotations
+
+import decimal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from loaders import CDC, SCD2, Append, Merge, TargetLocked
+from loaders.targets import open_target
+
+NO_SCHEMAS = {"sqlite", "generic"}
+
+
+@pytest.fixture
+def schema(engine: Any) -> Any:
+    """A mixed-case schema with a space in its name (a database on MariaDB), removed afterwards."""
+    if engine.name in NO_SCHEMAS:
+        yield None
+        return
+    name = f"Sales Mart {uuid.uuid4().hex[:6]}"
+    yield name
+    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+    with e.begin() as conn:
+        q = e.dialect.identifier_preparer.quote(name)
+        conn.exec_driver_sql(f"drop database {q}" if engine.name == "mysql" else f"drop schema {q} cascade")
+    e.dispose()
+
+
+def test_awkward_identifiers(engine: Any, schema: str | None) -> None:
+    """Schema-qualified, mixed case, spaces and reserved words, in tables and columns, for each strategy."""
+    prefix = f"{schema}." if schema else ""
+    rows = [
+        {"Customer ID": 1, "select": "a", "Order": 1, "MixedCase": "x", "op": "c", "Updated At": 1},
+        {"Customer ID": 2, "select": "b", "Order": 2, "MixedCase": "y", "op": "c", "Updated At": 2},
+    ]
+    changed = [dict(rows[0], select="A", **{"Updated At": 3}), dict(rows[1], op="d", **{"Updated At": 4})]
+    keys = ["Customer ID"]
+    loaders = {
+        "Dim Merge": Merge(keys=keys, delete_missing=True),
+        "Dim History": SCD2(keys=keys, track=["select"]),
+        "Change Feed": CDC(keys=keys, sequence="Updated At"),
+        "Fact Append": Append(cursor="Updated At", keys=keys, lookback=1),
+    }
+    for name, loader in loaders.items():
+        loader.run(rows, engine.url, table=prefix + name)
+        loader.run(changed, engine.url, table=prefix + name)
+    assert engine.rows(prefix + "Dim Merge", ["Customer ID", "select"]) == [(1, "A"), (2, "b")]
+    assert engine.rows(prefix + "Dim History", ["Customer ID", "select", "is_current"]) == [
+        (1, "A", True),
+        (1, "a", False),
+        (2, "b", True),
+    ]
+    assert engine.rows(prefix + "Change Feed", ["Customer ID", "select"]) == [(1, "A")]
+    assert engine.rows(prefix + "Fact Append", ["Customer ID", "Updated At"]) == [(1, 1), (2, 2)]
+
+
+TYPED = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("small", pa.int32()),
+        ("f", pa.float64()),
+        ("amount", pa.decimal128(12, 3)),
+        ("flag", pa.bool_()),
+        ("txt", pa.string()),
+        ("day", pa.date32()),
+        ("ts", pa.timestamp("us")),
+        ("ts_utc", pa.timestamp("us", tz="UTC")),
+    ]
+)
+BIG = "x" * 100_000
+
+
+def typed_rows(version: int) -> pa.Table:
+    base = datetime(2026, 5, 17, 13, 45, 30, 123456)
+    rows = [
+        {
+            "id": 1,
+            "small": 7,
+            "f": 0.5,
+            "amount": decimal.Decimal("1234.567"),
+            "flag": True,
+            "txt": "Ünïcødé ✓",
+            "day": date(2026, 5, 17),
+            "ts": base,
+            "ts_utc": base.replace(tzinfo=timezone.utc),
+        },
+        {
+            "id": 2,
+            "small": None,
+            "f": None,
+            "amount": None,
+            "flag": None,
+            "txt": None,
+            "day": None,
+            "ts": None,
+            "ts_utc": None,
+        },
+        {
+            "id": 3,
+            "small": -1,
+            "f": -2.25,
+            "amount": decimal.Decimal("-0.001"),
+            "flag": False,
+            "txt": BIG if version else "",
+            "day": date(1999, 12, 31),
+            "ts": datetime(1999, 12, 31, 23, 59, 59),
+            "ts_utc": datetime(2000, 1, 1, tzinfo=timezone.utc),
+        },
+    ]
+    return pa.Table.from_pylist(rows, schema=TYPED)
+
+
+def normalise(value: Any) -> Any:
+    """Compare zoned timestamps in UTC, whatever zone the driver hands them back in."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, float) and value.is_integer():
+        return value
+    return value
+
+
+def test_types_round_trip(engine: Any) -> None:
+    m = Merge(keys=["id"])
+    m.run(typed_rows(0), engine.url, table="typed")
+    r = m.run(typed_rows(1), engine.url, table="typed")
+    assert (r.updated, r.unchanged) == (1, 2), "re-loading identical typed values must change nothing"
+    got = [tuple(normalise(v) for v in row) for row in engine.rows("typed")]
+    want = [tuple(normalise(v) for v in row.values()) for row in typed_rows(1).to_pylist()]
+    for g, w in zip(got, want, strict=True):
+        assert g[:4] == w[:4] and bool(g[4]) == bool(w[4]) if w[4] is not None else g[4] is None
+        assert g[5:] == w[5:]
+
+
+def test_second_run_of_same_mart_fails_fast_while_first_holds_lock(engine: Any) -> None:
+    """PostgreSQL advisory locks, MariaDB GET_LOCK, DuckDB/SQLite file locks: a clear TargetLocked."""
+    Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
+    holder = hold_lock(engine, "t")
+    try:
+        start = time.monotonic()
+        with pytest.raises(TargetLocked, match="lock|locked"):
+            Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")
+        assert time.monotonic() - start < 30
+    finally:
+        holder()
+    assert engine.rows("t") == [(1,)]
+    Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")  # once released, it runs
+    assert engine.rows("t") == [(1,), (2,)]
+
+
+def hold_lock(engine: Any, mart: str) -> Any:
+    """Take the lock a concurrent run would hold; returns the function that releases it."""
+    if engine.name == "duckdb":  # DuckDB locks the file per process: hold it from another process
+        path = sa.engine.make_url(engine.url).database
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb,time; c=duckdb.connect({path!r}); print('ready', flush=True); time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout and proc.stdout.readline().strip() == "ready"
+        return lambda: (proc.kill(), proc.wait())
+    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+    conn = e.connect()
+    if engine.name == "postgres":
+        from loaders.targets.postgres import lock_key
+
+        scope = conn.execute(sa.text("select current_database() || '.' || current_schema()")).scalar()
+        conn.execute(sa.text("select pg_advisory_lock(:k)"), {"k": lock_key(str(scope), mart)})
+    elif engine.name == "mysql":
+        import hashlib
+
+        db = conn.execute(sa.text("select database()")).scalar()
+        conn.execute(
+            sa.text("select get_lock(:n, 0)"), {"n": "loaders:" + hashlib.sha1(f"{db}:{mart}".encode()).hexdigest()}
+        )
+    else:  # SQLite: a writer holding the database
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+    conn.commit() if engine.name in ("postgres", "mysql") else None
+
+    def release() -> None:
+        conn.close()
+        e.dispose()
+
+    return release
+
+
+def test_password_never_shown(engine: Any) -> None:
+    if engine.name not in ("postgres", "mysql"):
+        pytest.skip("embedded engines have no password")
+    url = sa.engine.make_url(engine.sa_url)
+    if engine.name == "postgres":  # trust auth accepts any password: a load works and must not leak it
+        secret_url = url.set(password="s3cret-pw").render_as_string(hide_password=False)
+        r = Merge(keys=["id"]).run([{"id": 1}], secret_url, table="t")
+        assert "s3cret" not in repr(r)
+        with pytest.raises(Exception) as info:
+            Merge(keys=["id"]).run([{"id": None}], secret_url, table="t")
+        assert "s3cret" not in str(info.value)
+        assert open_target(secret_url).describe().count("***") == 1
+        assert "s3cret" not in str(engine.rows("_loaders_runs"))
+    else:  # a wrong password fails to connect: the error must not repeat it
+        bad = url.set(password="s3cret-pw").render_as_string(hide_password=False)
+        with pytest.raises(Exception) as info:
+            Merge(keys=["id"]).run([{"id": 1}], bad, table="t")
+        assert "s3cret" not in str(info.value) and "Access denied" in str(info.value)

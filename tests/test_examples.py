@@ -1,0 +1,67 @@
+"""The examples run as a person would run them, and load the rows they should."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from loaders import load_project, run_project
+
+ROOT = Path(__file__).parent.parent
+
+
+def copy_example(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(ROOT / "examples" / name, dest, ignore=shutil.ignore_patterns("data", "*.duckdb"))
+    return dest
+
+
+def test_quickstart_two_days(tmp_path: Path) -> None:
+    qs = copy_example("quickstart", tmp_path)
+    subprocess.run([sys.executable, qs / "generate.py", "--day", "1"], check=True, capture_output=True)
+    first = run_project(load_project(qs / "marts.yaml"))
+    assert all(not isinstance(r, Exception) for r in first), first
+    subprocess.run([sys.executable, qs / "generate.py", "--day", "2"], check=True, capture_output=True)
+    second = {r.mart: r for r in run_project(load_project(qs / "marts.yaml"))}  # type: ignore[union-attr]
+    assert second["fact_orders"].inserted == 27  # 25 new + 2 late rows of day 1 caught by the look-back
+    assert (second["dim_customer"].closed, second["dim_customer"].deleted) == (4, 1)
+    assert (second["inventory"].updated, second["inventory"].deleted) == (6, 1)
+    again = run_project(load_project(qs / "marts.yaml"))
+    assert [r.inserted + r.updated + r.closed for r in again if r.strategy != "full"] == [0, 0, 0, 0]  # type: ignore[union-attr]
+    con = duckdb.connect(str(qs / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select count(*) from dim_customer where is_current").fetchone() == (40,)
+    con.close()
+
+
+def test_cross_engine_example(tmp_path: Path) -> None:
+    pg = os.environ.get("LOADERS_TEST_POSTGRES_URL")
+    if not pg:
+        pytest.skip("needs LOADERS_TEST_POSTGRES_URL (`.ci/run` sets it)")
+    ex = copy_example("cross_engine", tmp_path)
+    env = {**os.environ, "PG_URL": pg}
+    os.environ["PG_URL"] = pg
+    try:
+        subprocess.run([sys.executable, ex / "setup_sources.py"], check=True, capture_output=True, env=env)
+        for day in (1, 2):
+            if day == 2:
+                subprocess.run(
+                    [sys.executable, ex / "setup_sources.py", "--day", "2"], check=True, capture_output=True, env=env
+                )
+            orders = run_project(load_project(ex / "pg_to_duckdb.yaml"))[0]
+            products = run_project(load_project(ex / "duckdb_to_pg.yaml"))[0]
+            assert orders.inserted == 200 and orders.rows_in == 200, orders  # type: ignore[union-attr]
+        assert products.updated == 7 and products.unchanged == 8  # type: ignore[union-attr]
+        con = duckdb.connect(str(ex / "warehouse.duckdb"), read_only=True)
+        assert con.execute("select count(*), count(distinct order_id) from fact_orders").fetchone() == (400, 400)
+        con.close()
+        with sa.create_engine(pg).connect() as conn:
+            assert conn.exec_driver_sql("select count(*) from loaders_example.dim_product").scalar() == 15
+    finally:
+        os.environ.pop("PG_URL", None)
