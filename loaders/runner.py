@@ -288,7 +288,7 @@ class _Load:
         existing = self.target.describe_table(conn, self.ref)
         if existing is None:
             wanted = [source[c] for c in columns] + managed
-            self.target.create_table(conn, self.ref, wanted, keys=self.spec.keys)
+            self.target.create_table(conn, self.ref, wanted, keys=self.spec.keys, unique=self.strategy.unique_keys)
             self.created = True
             have = {c.name: c for c in wanted}
         else:

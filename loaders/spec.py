@@ -155,7 +155,7 @@ class AppendSpec(MartBase):
         return self.cursor
 
 
-MergeMethod = Literal["auto", "merge", "update_insert", "delete_insert"]
+MergeMethod = Literal["auto", "merge", "upsert", "update_insert", "delete_insert"]
 
 
 class MergeSpec(MartBase):
@@ -163,8 +163,9 @@ class MergeSpec(MartBase):
 
     strategy: Literal["merge"] = "merge"
     delete_missing: bool = False
-    #: auto: the target's fastest; merge: one MERGE statement; update_insert: UPDATE then INSERT;
-    #: delete_insert: delete matched keys and insert the whole batch
+    #: auto: the target's fastest; merge: one MERGE statement; upsert: INSERT ... ON CONFLICT /
+    #: ON DUPLICATE KEY UPDATE (needs a unique index on the keys, which loaders creates);
+    #: update_insert: UPDATE then INSERT; delete_insert: delete matched keys, insert the whole batch
     method: MergeMethod = "auto"
     #: only rows past the watermark are merged (an incremental upsert)
     cursor: str | None = None

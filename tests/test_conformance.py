@@ -105,18 +105,23 @@ def test_append_numeric_cursor_and_lookback(engine):
 
 
 # --------------------------------------------------------------------------- merge
-MERGE_METHODS = ["update_insert", "merge", "delete_insert"]
-NO_MERGE_STATEMENT = {"sqlite", "generic", "mysql"}  # engines without MERGE INTO
+MERGE_METHODS = ["update_insert", "merge", "upsert", "delete_insert"]
+UNSUPPORTED = {  # engine -> merge methods it does not have (each raises UnsupportedByTarget before any SQL)
+    "sqlite": {"merge"},
+    "generic": {"merge", "upsert"},
+    "mysql": {"merge"},
+    "duckdb": {"upsert"},
+}
 
 
 def skip_unsupported(engine: Any, method: str) -> None:
-    """`method: merge` where the engine has no MERGE is a named error before any SQL, not a fallback."""
+    """An unsupported method is a named error before any SQL runs, never a silent fallback."""
     from loaders import UnsupportedByTarget
 
-    if method == "merge" and engine.name in NO_MERGE_STATEMENT:
-        with pytest.raises(UnsupportedByTarget, match="`method: merge` needs MERGE INTO"):
+    if method in UNSUPPORTED.get(engine.name, set()):
+        with pytest.raises(UnsupportedByTarget, match=f"`method: {method}`"):
             load(engine, Merge(keys=["id"], method=method), [{"id": 1}])
-        pytest.skip(f"{engine.name} has no MERGE statement (UnsupportedByTarget checked)")
+        pytest.skip(f"{engine.name} has no {method} (UnsupportedByTarget checked)")
 
 
 @pytest.mark.parametrize("method", MERGE_METHODS)

@@ -14,10 +14,9 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from test_conformance import UNSUPPORTED  # noqa: E402
 
 from loaders import CDC, SCD2, Append, FullReload, Merge
-
-NO_MERGE_STATEMENT = {"sqlite", "generic", "mysql"}
 
 pytestmark = pytest.mark.slow
 
@@ -64,10 +63,12 @@ def test_full_model(engine, snaps):
 # --------------------------------------------------------------------------- merge
 @SETTINGS
 @given(
-    snaps=snapshots, method=st.sampled_from(["update_insert", "merge", "delete_insert"]), delete_missing=st.booleans()
+    snaps=snapshots,
+    method=st.sampled_from(["update_insert", "merge", "upsert", "delete_insert"]),
+    delete_missing=st.booleans(),
 )
 def test_merge_model(engine, snaps, method, delete_missing):
-    assume(not (method == "merge" and engine.name in NO_MERGE_STATEMENT))
+    assume(method not in UNSUPPORTED.get(engine.name, set()))
     table, model = fresh(), {}
     for snap in snaps:
         r = Merge(keys=["id"], method=method, delete_missing=delete_missing).run(kv_rows(snap), engine.url, table=table)

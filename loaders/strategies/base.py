@@ -54,6 +54,8 @@ class Strategy(Generic[SpecT]):
 
     name: ClassVar[str]
     spec_model: ClassVar[type[MartBase]]
+    #: the table holds one row per key, so its key index can be unique
+    unique_keys: ClassVar[bool] = False
 
     def __init__(self, spec: SpecT | None = None, /, **options: Any) -> None:
         if spec is None:

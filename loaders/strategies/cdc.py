@@ -24,6 +24,7 @@ DELETE_OPS = ("D",)
 class CDC(Strategy[CDCSpec]):
     name = "cdc"
     spec_model = CDCSpec
+    unique_keys = True
 
     def required_columns(self) -> list[str]:
         return [*super().required_columns(), self.spec.op_column]

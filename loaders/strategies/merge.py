@@ -18,6 +18,7 @@ from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_
 class Merge(Strategy[MergeSpec]):
     name = "merge"
     spec_model = MergeSpec
+    unique_keys = True
 
     def method(self, ctx: LoadContext[MergeSpec]) -> str:
         method = ctx.spec.method if ctx.spec.method != "auto" else ctx.target.default_merge_method
@@ -25,6 +26,12 @@ class Merge(Strategy[MergeSpec]):
             raise UnsupportedByTarget(
                 f"`method: merge` needs MERGE INTO, which {ctx.target.dialect.name} lacks; "
                 "use `method: auto`, `update_insert` or `delete_insert`",
+                mart=ctx.mart,
+            )
+        if method == "upsert" and not ctx.target.supports_upsert:
+            raise UnsupportedByTarget(
+                f"`method: upsert` (INSERT ... ON CONFLICT / ON DUPLICATE KEY) is not available on "
+                f"{ctx.target.dialect.name}; use `method: auto`, `update_insert` or `delete_insert`",
                 mart=ctx.mart,
             )
         return method
@@ -38,6 +45,8 @@ class Merge(Strategy[MergeSpec]):
             self.delete_insert(ctx, counts)
         elif method == "merge":
             self.merge_statement(ctx, counts)
+        elif method == "upsert":
+            self.upsert(ctx, counts)
         else:
             self.update_insert(ctx, counts)
         counts.unchanged = ctx.rows - counts.inserted - counts.updated
@@ -72,14 +81,21 @@ class Merge(Strategy[MergeSpec]):
         )
         counts.inserted = inserted - counts.updated
 
+    def count_new(self, ctx: LoadContext[MergeSpec]) -> int:
+        """Keys of the batch not yet in the table: MERGE and upserts report only a total."""
+        new = sa.select(sa.func.count()).select_from(ctx.batch).where(~exists_in(ctx.table, ctx.batch, ctx.spec.keys))
+        return int(ctx.scalar(new) or 0)
+
+    def upsert(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
+        """One INSERT ... ON CONFLICT DO UPDATE (ON DUPLICATE KEY UPDATE on MariaDB)."""
+        new = self.count_new(ctx)
+        rows = sa.select(*(ctx.batch.c[c] for c in ctx.columns))
+        total = ctx.execute(ctx.target.upsert(ctx.table, rows, ctx.columns, ctx.spec.keys, self.values(ctx)))
+        counts.inserted, counts.updated = ctx.target.upsert_counts(total, ctx.rows, new)
+
     def merge_statement(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
         """One MERGE INTO; the new keys are counted first, since MERGE reports only a total."""
-        counts.inserted = int(
-            ctx.scalar(
-                sa.select(sa.func.count()).select_from(ctx.batch).where(~exists_in(ctx.table, ctx.batch, ctx.spec.keys))
-            )
-            or 0
-        )
+        counts.inserted = self.count_new(ctx)
         total = ctx.execute(sa.text(merge_sql(ctx, self.values(ctx))))
         counts.updated = total - counts.inserted
 

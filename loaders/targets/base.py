@@ -176,6 +176,8 @@ class Target:
     supports_merge: ClassVar[bool] = False
     #: the merge method `method: auto` picks on this engine
     default_merge_method: ClassVar[str] = "update_insert"
+    #: the dialect has INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE (``method: upsert``)
+    supports_upsert: ClassVar[bool] = False
     #: tables created for keyed marts get an index on the keys (engines that join by index need it)
     indexes_keys: ClassVar[bool] = True
     #: the engine has a zoned timestamp type; if not, zoned timestamps are stored as naive UTC
@@ -249,9 +251,15 @@ class Target:
             conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
 
     def create_table(
-        self, conn: sa.Connection, ref: TableRef, columns: list[Column], keys: list[str] | None = None
+        self,
+        conn: sa.Connection,
+        ref: TableRef,
+        columns: list[Column],
+        keys: list[str] | None = None,
+        unique: bool = False,
     ) -> sa.Table:
-        """Create the target table; on engines that join by index, index its key columns."""
+        """Create the target table; on engines that join by index, index its key columns (a unique
+        index where every key has one row, which also lets ``method: upsert`` work)."""
         self.ensure_schema(conn, ref.schema)
         if keys and self.indexes_keys:
             columns = [self.key_column(c) if c.name in keys else c for c in columns]
@@ -259,7 +267,7 @@ class Target:
         conn.execute(sa.schema.CreateTable(table))
         if keys and self.indexes_keys:
             digest = hashlib.sha1(str(ref).encode()).hexdigest()[:10]
-            sa.Index(f"ix_loaders_{digest}", *(table.c[k] for k in keys)).create(conn)
+            sa.Index(f"ix_loaders_{digest}", *(table.c[k] for k in keys), unique=unique).create(conn)
         return table
 
     def key_column(self, column: Column) -> Column:
@@ -336,6 +344,17 @@ class Target:
     def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
         """Drop a staging table (on MariaDB only DROP TEMPORARY TABLE avoids an implicit commit)."""
         conn.exec_driver_sql(f"{self.drop_temp_sql()} {self.dialect.identifier_preparer.format_table(table)}")
+
+    # ------------------------------------------------------------------ dialect SQL
+    def upsert(
+        self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
+    ) -> sa.Executable:
+        """INSERT ... SELECT that updates the rows whose keys exist: the dialect's own upsert."""
+        raise NotImplementedError
+
+    def upsert_counts(self, rowcount: int, rows: int, new: int) -> tuple[int, int]:
+        """(inserted, updated) from an upsert's row count, given the batch size and its new keys."""
+        return new, rowcount - new
 
     # ------------------------------------------------------------------ undoing DDL
     def drop_table(self, conn: sa.Connection, ref: TableRef) -> None:

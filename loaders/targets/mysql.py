@@ -34,6 +34,7 @@ class MySQLTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     ddl_is_transactional: ClassVar[bool] = False
     stores_time_zones: ClassVar[bool] = False
+    supports_upsert: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -72,6 +73,16 @@ class MySQLTarget(Target):
             # and hide case-only changes from merge, SCD2 and CDC.
             return Column(name, mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"), STRING)
         return col
+
+    def upsert(
+        self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
+    ) -> sa.Executable:
+        stmt = mysql.insert(table).from_select(columns, rows)
+        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in values} or {keys[0]: table.c[keys[0]]})
+
+    def upsert_counts(self, rowcount: int, rows: int, new: int) -> tuple[int, int]:
+        """MariaDB counts 1 per inserted row, 2 per changed row and (FOUND_ROWS) 1 per unchanged one."""
+        return new, max(rowcount - rows, 0)
 
     def key_column(self, column: Column) -> Column:
         if column.family == STRING:  # an index needs a bounded length; longer keys fail loudly

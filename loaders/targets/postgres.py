@@ -20,6 +20,16 @@ from loaders.targets.base import BINARY, INTERVAL, NESTED, Column, Staged, Targe
 _NOT_CSV = {BINARY, NESTED, INTERVAL}  # families Arrow's CSV writer cannot round-trip
 
 
+def on_conflict(stmt: Any, table: sa.Table, keys: list[str], values: list[str]) -> sa.Executable:
+    """ON CONFLICT (keys) DO UPDATE only where a value differs (PostgreSQL and SQLite share it)."""
+    if not values:
+        return stmt.on_conflict_do_nothing(index_elements=keys)  # type: ignore[no-any-return]
+    changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in values))
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=keys, set_={c: stmt.excluded[c] for c in values}, where=changed
+    )
+
+
 def lock_key(scope: str, mart: str) -> int:
     """A stable signed 64-bit advisory-lock key per database, schema and mart (hashtext() is not stable)."""
     return int.from_bytes(hashlib.sha1(f"loaders:{scope}:{mart}".encode()).digest()[:8], "big", signed=True)
@@ -27,6 +37,7 @@ def lock_key(scope: str, mart: str) -> int:
 
 class PostgresTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("postgresql",)
+    supports_upsert: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -62,6 +73,11 @@ class PostgresTarget(Target):
 
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"could not obtain lock|deadlock detected|could not serialize", str(error)))
+
+    def upsert(
+        self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
+    ) -> sa.Executable:
+        return on_conflict(pg.insert(table).from_select(columns, rows), table, keys, values)
 
     def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
         col = super().column_for_arrow(name, t)

@@ -10,14 +10,17 @@ import re
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import NullPool
 
 from loaders.errors import UnsupportedByTarget
 from loaders.targets.base import Target
+from loaders.targets.postgres import on_conflict
 
 
 class SQLiteTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
+    supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
 
     def create_engine(self, url: str) -> sa.Engine:
@@ -32,6 +35,12 @@ class SQLiteTarget(Target):
             conn.exec_driver_sql("BEGIN")
 
         return engine
+
+    def upsert(
+        self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
+    ) -> sa.Executable:
+        # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as part of a join
+        return on_conflict(sqlite.insert(table).from_select(columns, rows.where(sa.true())), table, keys, values)
 
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"database is locked|database table is locked", str(error)))
