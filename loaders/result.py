@@ -23,7 +23,7 @@ class LoadResult:
     mart: str
     strategy: str
     table: str
-    status: str  # "success" | "failed" | "planned"
+    status: str  # "success" | "failed" | "planned" | "skipped"
     run_id: str
     started_at: datetime
     finished_at: datetime
@@ -36,6 +36,8 @@ class LoadResult:
     watermark_before: Any = None
     watermark_after: Any = None
     error: str | None = None
+    #: the caller's name for this batch (an Airflow task instance); a key already applied is skipped
+    batch_key: str | None = None
     #: statements the load ran (filled by ``plan``)
     sql: list[str] = field(default_factory=list)
 

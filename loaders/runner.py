@@ -59,8 +59,14 @@ def load_mart(
     plan: bool = False,
     state_schema: str | None = None,
     strategy: Strategy[Any] | None = None,
+    batch_key: str | None = None,
 ) -> LoadResult:
-    """Load one mart. Raises a :class:`LoaderError` (after logging the failed run) if it fails."""
+    """Load one mart. Raises a :class:`LoaderError` (after logging the failed run) if it fails.
+
+    ``batch_key`` names this batch (Airflow: dag, run, task and map index). If the run log already
+    has a success under that key, nothing is loaded and the result says ``skipped``: a retried task
+    whose first try committed never applies the batch twice, whatever the strategy.
+    """
     strategy = strategy or for_spec(spec)
     own_target = not isinstance(target, Target)
     tgt = open_target(resolve_url(target, base_dir)) if isinstance(target, str) else target
@@ -68,6 +74,7 @@ def load_mart(
         src = as_source(source if source is not None else spec.source, base_dir, mart=mart)
         ref = TableRef.parse(spec.table or mart)
         load = _Load(mart, spec, strategy, tgt, ref, run_time or utcnow(), State(tgt, state_schema))
+        load.result.batch_key = batch_key
         return load.run(src, plan=plan)
     finally:
         if own_target:
@@ -148,7 +155,10 @@ class _Load:
         with self.target.connect() as conn, self.target.lock(conn, self.mart):
             with self.target.translate_errors(self.mart):
                 self.state.ensure(conn)
+                applied = bool(self.result.batch_key) and not plan and self.already_applied(conn)
                 conn.commit()
+            if applied:
+                return self.result
             if plan:
                 sa.event.listen(conn, "before_cursor_execute", capture)
             try:
@@ -167,6 +177,17 @@ class _Load:
                 if plan:
                     sa.event.remove(conn, "before_cursor_execute", capture)
         return self.result
+
+    def already_applied(self, conn: sa.Connection) -> bool:
+        earlier = self.state.applied(conn, self.mart, self.result.batch_key or "")
+        if earlier is None:
+            return False
+        r = self.result
+        r.status, r.finished_at = "skipped", utcnow()
+        r.error = f"batch {r.batch_key} was already applied by run {earlier['run_id']}"
+        r.watermark_before = r.watermark_after = earlier["watermark_after"]
+        self.state.log(conn, r)  # committed by the caller
+        return True
 
     def undo_ddl(self, conn: sa.Connection) -> None:
         """Where DDL commits implicitly (MariaDB, generic), drop the table or columns this run added."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
@@ -99,6 +99,8 @@ class MartBase(_Model):
     #: what to do when the source has columns the target lacks: fail, or add them
     schema_change: Literal["fail", "add_columns"] = "fail"
     description: str | None = None
+    #: marts that must be loaded first (the DAG factory orders tasks by it)
+    depends_on: list[str] = Field(default_factory=list)
 
     needs_keys: ClassVar[bool] = False
 
@@ -256,10 +258,31 @@ SPEC_MODELS: dict[str, type[MartBase]] = {
 STRATEGY_NAMES: tuple[str, ...] = tuple(SPEC_MODELS)
 
 
+class AirflowOptions(_Model):
+    """How the DAG factory schedules a marts file: one DAG, one task per mart."""
+
+    dag_id: str | None = None
+    #: a cron expression or preset such as "@daily"; none means triggered by hand or by assets
+    schedule: str | None = None
+    start_date: date = date(2026, 1, 1)
+    retries: int = Field(default=2, ge=0)
+    retry_delay: timedelta = timedelta(minutes=5)
+    catchup: bool = False
+    max_active_runs: int = Field(default=1, ge=1)
+    tags: list[str] = Field(default_factory=lambda: ["loaders"])
+
+    @field_validator("retry_delay", mode="before")
+    @classmethod
+    def _parse_delay(cls, value: Any) -> Any:
+        parsed = parse_interval(value)
+        return timedelta(seconds=parsed) if isinstance(parsed, (int, float)) else parsed
+
+
 class Project(_Model):
     """A marts file: one target and the marts loaded into it."""
 
     target: str = "duckdb:///warehouse.duckdb"
+    airflow: AirflowOptions = Field(default_factory=AirflowOptions)
     #: schema holding the watermark and run-log tables (default: the target's default schema)
     state_schema: str | None = None
     marts: dict[str, MartSpec]
@@ -317,6 +340,7 @@ def parse_project(data: Any, base_dir: Path | str = ".") -> Project:
         if not isinstance(options, dict):
             raise SpecError("options must be a mapping", mart=name)
         parsed[name] = parse_mart(str(name), options)
+    check_dependencies(parsed)
     rest = {k: v for k, v in data.items() if k != "marts"}
     try:
         return Project(marts=parsed, base_dir=Path(base_dir), **rest)
@@ -349,6 +373,34 @@ def expand_env(value: Any, where: str = "") -> Any:
         )
 
     return _ENV.sub(one, value)
+
+
+def check_dependencies(marts: dict[str, MartBase]) -> list[str]:
+    """Marts in an order where each comes after those it depends on; unknown names and cycles fail."""
+    for name, spec in marts.items():
+        unknown = [d for d in spec.depends_on if d not in marts]
+        if unknown:
+            raise SpecError(
+                f"depends_on names unknown mart {unknown[0]!r}; marts in this file: {', '.join(marts)}", mart=name
+            )
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            cycle = visiting[visiting.index(name) :] + [name]
+            raise SpecError(f"depends_on forms a cycle: {' -> '.join(cycle)}", mart=name)
+        visiting.append(name)
+        for dep in marts[name].depends_on:
+            visit(dep)
+        visiting.pop()
+        order.append(name)
+
+    for name in marts:
+        visit(name)
+    return order
 
 
 def load_project(path: str | Path) -> Project:

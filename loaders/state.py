@@ -53,6 +53,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("watermark_before", sa.Text),
         sa.Column("watermark_after", sa.Text),
         sa.Column("error", sa.Text),
+        sa.Column("batch_key", sa.String(512)),
         schema=schema,
     )
     return watermarks, runs
@@ -120,8 +121,18 @@ class State:
                 watermark_before=encode(result.watermark_before)[0],
                 watermark_after=encode(result.watermark_after)[0],
                 error=result.error,
+                batch_key=result.batch_key,
             )
         )
+
+    def applied(self, conn: sa.Connection, mart: str, batch_key: str) -> dict[str, Any] | None:
+        """The successful run that already applied this batch, if any."""
+        row = conn.execute(
+            sa.select(self.runs.c.run_id, self.runs.c.watermark_after)
+            .where(self.runs.c.mart == mart, self.runs.c.batch_key == batch_key, self.runs.c.status == "success")
+            .limit(1)
+        ).first()
+        return None if row is None else dict(row._mapping)
 
     def history(self, conn: sa.Connection, mart: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         if not self.exists(conn):

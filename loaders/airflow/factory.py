@@ -1,0 +1,54 @@
+"""Marts files -> DAGs: one DAG per file, one MartLoadOperator per mart, ordered by ``depends_on``.
+
+The file's ``airflow:`` section sets the schedule, start date, retries and tags. Every DAG gets a
+``plan`` param: trigger it with ``{"plan": true}`` to preview what each load would do.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, Param
+
+from loaders.airflow.operators import MartLoadOperator
+from loaders.spec import check_dependencies, load_project
+
+
+def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **dag_kwargs: Any) -> dict[str, DAG]:
+    """The DAG for one marts file, keyed by dag_id (``globals().update(...)`` it in a DAG file)."""
+    path = Path(path).resolve()
+    project = load_project(path)
+    opts = project.airflow
+    dag_id = opts.dag_id or "loaders_" + re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    doc = "\n".join(f"- **{name}**: {spec.strategy} → `{spec.table or name}`" for name, spec in project.marts.items())
+    settings: dict[str, Any] = {
+        "schedule": opts.schedule,
+        "start_date": datetime.combine(opts.start_date, datetime.min.time(), tzinfo=timezone.utc),
+        "catchup": opts.catchup,
+        "max_active_runs": opts.max_active_runs,
+        "tags": opts.tags,
+        "default_args": {"retries": opts.retries, "retry_delay": opts.retry_delay},
+        "params": {"plan": Param(False, type="boolean", description="Only show what each load would do")},
+        "doc_md": f"Marts loaded from `{path.name}` by loaders:\n\n{doc}",
+        **dag_kwargs,
+    }
+    with DAG(dag_id=dag_id, **settings) as dag:
+        tasks = {
+            name: MartLoadOperator(task_id=name, mart=name, marts_file=str(path), target_conn_id=target_conn_id)
+            for name in check_dependencies(dict(project.marts))
+        }
+        for name, spec in project.marts.items():
+            for upstream in spec.depends_on:
+                tasks[upstream] >> tasks[name]
+    return {dag_id: dag}
+
+
+def dags_from_folder(folder: str | Path, **kwargs: Any) -> dict[str, DAG]:
+    """A DAG for every ``*.yaml`` / ``*.yml`` marts file in a folder."""
+    dags: dict[str, DAG] = {}
+    for path in sorted(Path(folder).glob("*.y*ml")):
+        dags.update(dags_from_marts(path, **kwargs))
+    return dags

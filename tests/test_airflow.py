@@ -1,0 +1,216 @@
+"""Airflow 3 for real: DagBag import of dags/, the operator's execute path (DuckDB and PostgreSQL, with a
+forced failure and retries), dag.test() of the example DAG, and the plan param.
+
+Airflow reads its configuration when first imported, so this module sets AIRFLOW_HOME (a temp folder
+with a SQLite metadata DB) before anything imports airflow, and its tests share one xdist worker.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.xdist_group("airflow")
+
+
+@pytest.fixture(scope="module")
+def airflow_home() -> Any:
+    import importlib.util
+
+    if importlib.util.find_spec("airflow") is None:
+        pytest.skip("apache-airflow is not installed (it is in the dev extra)")
+    if "airflow" in sys.modules:
+        pytest.fail("airflow was imported before its test configuration was set")
+    home = Path(tempfile.mkdtemp(prefix="loaders-airflow-"))
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
+    os.environ.update(env)
+    subprocess.run(
+        [Path(sys.executable).parent / "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
+    return home
+
+
+@pytest.fixture
+def quickstart_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Day 1 of the quick-start data in a temp folder, and the example DAG pointed at it."""
+    data = tmp_path / "data"
+    subprocess.run(
+        [sys.executable, ROOT / "examples/quickstart/generate.py", "--day", "1", "--out", data],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("QUICKSTART_DATA", str(data))
+    monkeypatch.setenv("QUICKSTART_WAREHOUSE", f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    return tmp_path
+
+
+def context(run_id: str = "manual__1", task_id: str = "load") -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    ti = SimpleNamespace(dag_id="d", run_id=run_id, task_id=task_id, map_index=-1)
+    return {"ti": ti, "logical_date": datetime(2026, 3, 1, tzinfo=timezone.utc), "params": {}}
+
+
+def test_dagbag_imports_every_dag_file(airflow_home: Path, quickstart_data: Path) -> None:
+    from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    assert set(bag.dags) == {"loaders_quickstart", "loaders_customer_report"}
+    dag = bag.dags["loaders_quickstart"]
+    assert {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} == {
+        "fx_rates": [],
+        "dim_product": [],
+        "dim_customer": [],
+        "inventory": ["dim_product"],
+        "fact_orders": ["dim_customer", "dim_product"],
+    }
+    assert dag.tasks[0].retries == 2
+    outlet = dag.get_task("dim_customer").outlets[0]
+    report = bag.dags["loaders_customer_report"]
+    assert outlet.name == "loaders.dim_customer" and outlet.uri.endswith("/dim_customer")
+    assert outlet in report.timetable.asset_condition.objects  # scheduled on the refresh
+
+
+def test_provider_is_registered(airflow_home: Path) -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    pm = ProvidersManager()
+    assert "loaders" in pm.providers
+    assert "loaders" in pm.hooks
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def target_url(request: pytest.FixtureRequest, tmp_path: Path, airflow_home: Path) -> Any:
+    if request.param == "duckdb":
+        yield f"duckdb:///{tmp_path / 'op.duckdb'}"
+        return
+    engine_fixture = request.getfixturevalue("engine_postgres")
+    yield engine_fixture.url
+
+
+@pytest.fixture
+def engine_postgres(tmp_path: Path) -> Any:
+    from conftest import ENGINES
+
+    yield from ENGINES["postgres"](tmp_path)
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    e = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with e.connect() as conn:
+        out = [tuple(r) for r in conn.exec_driver_sql(sql)]
+    e.dispose()
+    return out
+
+
+def test_operator_pushes_xcom_and_survives_retries(target_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forced failure changes nothing; the retry loads; a retry after a committed try loads nothing."""
+    from airflow.sdk import Connection
+
+    from loaders import Append
+    from loaders.airflow import MartLoadOperator
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE", Connection(conn_id="warehouse", conn_type="loaders", host=target_url).as_json()
+    )
+    op = MartLoadOperator(
+        task_id="load", mart="events", loader=Append(), source=[{"id": 1}, {"id": 2}], target_conn_id="warehouse"
+    )
+
+    def boom(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO events"):
+            raise sa.exc.OperationalError(statement, {}, Exception("server closed the connection unexpectedly"))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", boom)
+    try:
+        with pytest.raises(Exception, match="server closed the connection"):
+            op.execute(context())  # transient: raised as is, so Airflow retries it
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", boom)
+    assert rows(target_url, "select count(*) from _loaders_runs where status = 'failed'") == [(1,)]
+
+    xcom = op.execute(context())  # the retry
+    assert xcom["status"] == "success" and xcom["inserted"] == 2 and xcom["mart"] == "events"
+    again = op.execute(context())  # a retry of a task whose try had committed
+    assert again["status"] == "skipped" and again["inserted"] == 0
+    assert rows(target_url, "select id from events order by id") == [(1,), (2,)]
+    other_run = op.execute(context(run_id="manual__2"))  # a new run is a new batch
+    assert other_run["inserted"] == 2
+
+
+def test_operator_fails_without_retry_on_bad_data(airflow_home: Path, tmp_path: Path) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from loaders import Merge
+    from loaders.airflow import MartLoadOperator
+
+    op = MartLoadOperator(
+        task_id="load",
+        mart="dim",
+        loader=Merge(keys=["id"]),
+        source=[{"id": None}],
+        target=f"duckdb:///{tmp_path / 'x.duckdb'}",
+    )
+    with pytest.raises(AirflowFailException, match="mart dim: key column 'id' has NULLs"):
+        op.execute(context())
+
+
+def test_operator_from_marts_file_with_source_connection(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from loaders.airflow import MartLoadOperator
+
+    src = tmp_path / "src.duckdb"
+    con = duckdb.connect(str(src))
+    con.execute("create table t as select range as id from range(3)")
+    con.close()
+    monkeypatch.setenv("AIRFLOW_CONN_SRC", f'{{"conn_type": "duckdb", "host": "{src}"}}')
+    (tmp_path / "m.yaml").write_text(
+        "target: duckdb:///wh.duckdb\nmarts:\n  ids:\n    strategy: append\n    cursor: id\n"
+        "    source: {query: select id from t, url: 'duckdb:///:memory:'}\n"
+    )
+    op = MartLoadOperator(task_id="ids", mart="ids", marts_file=str(tmp_path / "m.yaml"), source_conn_id="SRC")
+    assert op.outlets[0].uri == "loaders://duckdb-wh/ids"
+    assert op.execute(context())["inserted"] == 3
+    assert op.execute(context(run_id="r2"))["inserted"] == 0  # the cursor: nothing new
+
+
+def test_dag_test_runs_the_example_dag(airflow_home: Path, quickstart_data: Path) -> None:
+    from airflow.models.dagbag import DagBag
+    from airflow.utils.state import DagRunState
+
+    dag = DagBag(dag_folder=str(ROOT / "dags" / "loaders_marts.py")).dags["loaders_quickstart"]
+    run = dag.test(run_conf={"plan": True})
+    assert run.state == DagRunState.SUCCESS
+    assert not (quickstart_data / "wh.duckdb").exists() or rows(
+        f"duckdb:///{quickstart_data / 'wh.duckdb'}", "select count(*) from _loaders_runs where status = 'success'"
+    ) == [(0,)]
+    # dag.test(run_conf=...) updates the in-memory DAG's params: parse it afresh for the real run
+    dag = DagBag(dag_folder=str(ROOT / "dags" / "loaders_marts.py")).dags["loaders_quickstart"]
+    run = dag.test()
+    assert run.state == DagRunState.SUCCESS
+    wh = f"duckdb:///{quickstart_data / 'wh.duckdb'}"
+    assert rows(wh, "select count(*) from dim_customer where is_current") == [(40,)]
+    assert rows(wh, "select count(*) from fact_orders") == [(25,)]
+    assert rows(wh, "select count(distinct mart) from _loaders_runs where status = 'success'") == [(5,)]
