@@ -21,12 +21,26 @@ from loaders.errors import (
 from loaders.result import LoadResult
 from loaders.runner import load_mart, run_project
 from loaders.spec import Project, load_project, parse_mart, parse_project
-from loaders.strategies import CDC, SCD2, STRATEGIES, Append, FullReload, Merge, Strategy
+from loaders.strategies import (
+    CDC,
+    SCD1,
+    SCD2,
+    STRATEGIES,
+    Append,
+    FullReload,
+    Merge,
+    OverwriteWindow,
+    Snapshot,
+    Strategy,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CDC",
+    "SCD1",
+    "OverwriteWindow",
+    "Snapshot",
     "SCD2",
     "STRATEGIES",
     "Append",

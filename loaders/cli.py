@@ -67,7 +67,14 @@ def _summary(name: str, outcome: LoadResult | LoaderError) -> str:
     return f"{mark} {name} ({r.strategy} → {r.table})  {', '.join(parts)}{wm}  {r.seconds:.2f}s"
 
 
-def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sql: bool) -> None:
+def _run(
+    path: Path,
+    marts: list[str] | None,
+    plan: bool,
+    as_json: bool,
+    show_sql: bool,
+    window: tuple[str, str] | None = None,
+) -> None:
     from loaders.runner import run_project
 
     project = _project(path)
@@ -93,7 +100,7 @@ def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sq
                 status.update(f"{'planned' if plan else 'loaded'} {name}…")
                 report(name, outcome)
 
-            results = run_project(project, marts, plan=plan, on_result=progress)
+            results = run_project(project, marts, plan=plan, on_result=progress, window=window)
     except LoaderError as e:
         _fail(e, 2 if isinstance(e, SpecError) else 1)
         return
@@ -103,10 +110,26 @@ def _run(path: Path, marts: list[str] | None, plan: bool, as_json: bool, show_sq
         raise typer.Exit(1)
 
 
+FromOpt = Annotated[str | None, typer.Option("--from", help="Backfill: reload rows with cursor >= this.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Backfill: ... and cursor < this.")]
+
+
+def _window(start: str | None, end: str | None) -> tuple[str, str] | None:
+    if (start is None) != (end is None):
+        _fail(SpecError("--from and --to go together (the window is [from, to))"), 2)
+    return (start, end) if start is not None and end is not None else None
+
+
 @app.command()
-def run(path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False) -> None:
-    """Load every mart in the file (or the --mart ones); exit 1 if any failed."""
-    _run(path, mart, plan=False, as_json=as_json, show_sql=False)
+def run(
+    path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False, start: FromOpt = None, end: ToOpt = None
+) -> None:
+    """Load every mart in the file (or the --mart ones); exit 1 if any failed.
+
+    With --from/--to, reload that window of each mart's cursor (or partition_by) column instead of
+    reading past the watermark; rows already loaded are replaced or skipped, never duplicated.
+    """
+    _run(path, mart, plan=False, as_json=as_json, show_sql=False, window=_window(start, end))
 
 
 @app.command()
@@ -118,6 +141,35 @@ def plan(
 ) -> None:
     """Show what a run would do (row counts and SQL) without changing anything."""
     _run(path, mart, plan=True, as_json=as_json, show_sql=sql)
+
+
+@app.command("reset-watermark")
+def reset_watermark(
+    path: MartsFile,
+    mart: Annotated[str, typer.Option("--mart", "-m", help="The mart whose watermark to reset.")],
+    to: Annotated[str | None, typer.Option(help="Set it to this value instead of clearing it.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Clear (or set) a mart's watermark; the next run re-reads from there. Logged in the run log."""
+    from loaders.state import reset_watermark as reset
+    from loaders.targets import open_target
+    from loaders.urls import resolve_url
+
+    project = _project(path)
+    if mart not in project.marts:
+        _fail(SpecError(f"no mart named {mart!r}; marts in this file: {', '.join(project.marts)}"), 2)
+    if not project.marts[mart].cursor_column:
+        _fail(SpecError(f"strategy {project.marts[mart].strategy!r} keeps no watermark", mart=mart), 2)
+    if not yes and not typer.confirm(f"Reset the watermark of {mart} to {to or 'nothing (reload everything)'}?"):
+        raise typer.Exit(1)
+    try:
+        target = open_target(resolve_url(project.target, project.base_dir))
+        before, after = reset(target, project, mart, to)
+        target.close()
+    except LoaderError as e:
+        _fail(e, 1)
+        return
+    out.print(f"{mart}: watermark {_fmt(before) or '(none)'} → {_fmt(after) or '(none)'}", highlight=False)
 
 
 @app.command()

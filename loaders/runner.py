@@ -60,6 +60,7 @@ def load_mart(
     state_schema: str | None = None,
     strategy: Strategy[Any] | None = None,
     batch_key: str | None = None,
+    window: tuple[Any, Any] | None = None,
 ) -> LoadResult:
     """Load one mart. Raises a :class:`LoaderError` (after logging the failed run) if it fails.
 
@@ -75,10 +76,30 @@ def load_mart(
         ref = TableRef.parse(spec.table or mart)
         load = _Load(mart, spec, strategy, tgt, ref, run_time or utcnow(), State(tgt, state_schema))
         load.result.batch_key = batch_key
+        if window is not None:
+            load.window_column()
+            load.window = window
         return load.run(src, plan=plan)
     finally:
         if own_target:
             tgt.close()
+
+
+def coerce_bound(value: Any, family: str, mart: str) -> Any:
+    """A --from/--to value (often a string from the command line) in the type of its column."""
+    if not isinstance(value, str):
+        return value.date() if family == "date" and isinstance(value, datetime) else value
+    try:
+        if family in ("integer",):
+            return int(value)
+        if family in ("float", "decimal"):
+            return float(value)
+        if family in ("date", "timestamp", "timestamptz"):
+            parsed = datetime.fromisoformat(value)
+            return parsed.date() if family == "date" else parsed
+    except ValueError:
+        raise SpecError(f"--from/--to value {value!r} does not fit a {family} column", mart=mart) from None
+    return value
 
 
 def run_project(
@@ -88,6 +109,7 @@ def run_project(
     plan: bool = False,
     run_time: datetime | None = None,
     on_result: Any = None,
+    window: tuple[Any, Any] | None = None,
 ) -> list[LoadResult | LoaderError]:
     """Load every mart of a marts file (or the named ones) into its target, one after another.
 
@@ -112,6 +134,7 @@ def run_project(
                     plan=plan,
                     run_time=run_time,
                     state_schema=project.state_schema,
+                    window=window,
                 )
             except LoaderError as e:
                 outcome = e
@@ -136,6 +159,8 @@ class _Load:
     ) -> None:
         self.mart, self.spec, self.strategy, self.target = mart, spec, strategy, target
         self.ref, self.run_time, self.state = ref, run_time, state
+        #: backfill: reload [from, to) of the cursor / partition column instead of reading past the watermark
+        self.window: tuple[Any, Any] | None = None
         self.run_id = str(uuid.uuid4())
         #: DDL this run did, undone on failure where the engine cannot roll DDL back
         self.created, self.added = False, list[str]()
@@ -222,10 +247,12 @@ class _Load:
         spec, cursor = self.spec, self.spec.cursor_column
         watermark = self.state.read_watermark(conn, self.mart) if cursor else None
         self.result.watermark_before = self.result.watermark_after = watermark
-        bound = self.lower_bound(watermark)
+        bound = None if self.window else self.lower_bound(watermark)
         reader = self.open_source(source, Pushdown(cursor, bound) if cursor and bound is not None else None)
         staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
         table, table_columns, columns = self.prepare_table(conn, staged)
+        if self.window:
+            self.keep_window(conn, staged)
         batch, rows = self.prepare_batch(conn, staged, cursor, bound)
         ctx = LoadContext(
             mart=self.mart,
@@ -239,6 +266,7 @@ class _Load:
             columns=columns,
             watermark=watermark,
             run_time=self.run_time,
+            window=self.window,
         )
         self.strategy.validate(ctx)
         counts = self.strategy.load(ctx)
@@ -248,6 +276,27 @@ class _Load:
         self.state.log(conn, self.result)
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             self.target.drop_temp(conn, temp)
+
+    def window_column(self) -> str:
+        column = self.spec.cursor_column or getattr(self.spec, "partition_by", None)
+        if not column or self.spec.strategy == "cdc":
+            raise SpecError(
+                f"--from/--to reloads a window of a cursor or partition_by column; strategy "
+                f"{self.spec.strategy!r} {'replays its feed from the watermark instead' if column else 'has none'}",
+                mart=self.mart,
+            )
+        return column
+
+    def keep_window(self, conn: sa.Connection, staged: Staged) -> None:
+        """Backfill: keep only the batch rows whose cursor (or partition) lies in [from, to)."""
+        column = staged.table.c[self.window_column()]
+        family = next(c.family for c in staged.columns if c.name == column.name)
+        start, end = (coerce_bound(v, family, self.mart) for v in self.window or (None, None))
+        outside = sa.or_(
+            column.is_(None), column < sa.literal(start, column.type), column >= sa.literal(end, column.type)
+        )
+        conn.execute(sa.delete(staged.table).where(outside))
+        self.window = (start, end)
 
     def lower_bound(self, watermark: Any) -> Any:
         """Rows must be past this: the watermark, less the look-back if one is set."""

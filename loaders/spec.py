@@ -138,6 +138,8 @@ class AppendSpec(MartBase):
     cursor: str | None = None
     #: re-read rows this far behind the watermark, skipping keys already loaded (needs keys)
     lookback: Interval | None = None
+    #: insert-only dedupe: drop batch rows whose keys are already in the table (needs keys)
+    skip_existing: bool = False
 
     @field_validator("lookback", mode="before")
     @classmethod
@@ -150,6 +152,8 @@ class AppendSpec(MartBase):
             raise ValueError("`lookback` needs `cursor` (it widens the cursor's window)")
         if self.lookback is not None and not self.keys:
             raise ValueError("`lookback` needs `keys` to skip rows that were already loaded")
+        if self.skip_existing and not self.keys:
+            raise ValueError("`skip_existing` needs `keys` (it drops rows whose keys are already loaded)")
         return self
 
     @property
@@ -251,9 +255,37 @@ class CDCSpec(MartBase):
         return self.sequence
 
 
-MartSpec: TypeAlias = Annotated[FullSpec | AppendSpec | MergeSpec | SCD2Spec | CDCSpec, Field(discriminator="strategy")]
+class SCD1Spec(MergeSpec):
+    """SCD type 1: overwrite attributes in place, keep no history. The same load as ``merge``."""
+
+    strategy: Literal["scd1"] = "scd1"  # type: ignore[assignment]
+
+
+class OverwriteWindowSpec(MartBase):
+    """The batch holds complete data for its time windows: replace exactly those windows."""
+
+    strategy: Literal["overwrite_window"] = "overwrite_window"
+    #: the date/timestamp column that places a row in a window
+    partition_by: str
+    grain: Literal["day", "month"] = "day"
+
+
+class SnapshotSpec(MartBase):
+    """Append the whole source stamped with the run's date; a repeated run replaces that date."""
+
+    strategy: Literal["snapshot"] = "snapshot"
+    snapshot_column: str = "snapshot_date"
+    #: keep only the newest N snapshots
+    retain: int | None = Field(default=None, ge=1)
+
+
+MartSpec: TypeAlias = Annotated[
+    FullSpec | AppendSpec | MergeSpec | SCD1Spec | SCD2Spec | CDCSpec | OverwriteWindowSpec | SnapshotSpec,
+    Field(discriminator="strategy"),
+]
 SPEC_MODELS: dict[str, type[MartBase]] = {
-    m.model_fields["strategy"].default: m for m in (FullSpec, AppendSpec, MergeSpec, SCD2Spec, CDCSpec)
+    m.model_fields["strategy"].default: m
+    for m in (FullSpec, AppendSpec, MergeSpec, SCD1Spec, SCD2Spec, CDCSpec, OverwriteWindowSpec, SnapshotSpec)
 }
 STRATEGY_NAMES: tuple[str, ...] = tuple(SPEC_MODELS)
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from loaders.result import LoadResult
-from loaders.targets.base import TableRef, Target
+from loaders.targets.base import Column, TableRef, Target, sa_family
 
 WATERMARKS = "_loaders_watermarks"
 RUNS = "_loaders_runs"
@@ -72,9 +72,17 @@ class State:
         if ("state", self.schema) in self.target.checked:
             return
         for table in (self.watermarks, self.runs):
-            if self.target.describe_table(conn, TableRef(table.name, self.schema)) is None:
+            ref = TableRef(table.name, self.schema)
+            existing = self.target.describe_table(conn, ref)
+            if existing is None:
                 self.target.ensure_schema(conn, self.schema)
                 conn.execute(sa.schema.CreateTable(table))
+                continue
+            # state tables written by an older loaders: add the columns this version records
+            have = {c.name for c in existing}
+            missing = [Column(c.name, c.type, sa_family(c.type)) for c in table.columns if c.name not in have]
+            if missing:
+                self.target.add_columns(conn, ref, missing)
         self.target.checked.add(("state", self.schema))
 
     def exists(self, conn: sa.Connection) -> bool:
@@ -178,3 +186,52 @@ def decode(text: str | None, kind: str | None) -> Any:
         "bool": json.loads,
     }
     return parsers.get(kind or "str", str)(text)
+
+
+def reset_watermark(target: Target, project: Any, mart: str, value: str | None) -> tuple[Any, Any]:
+    """Clear or set a mart's watermark and log a ``reset`` run, in one transaction."""
+    import uuid
+
+    from loaders.runner import utcnow
+
+    spec = project.marts[mart]
+    state = State(target, project.state_schema)
+    with target.connect() as conn, target.lock(conn, mart), target.translate_errors(mart):
+        state.ensure(conn)
+        conn.commit()
+        with conn.begin():
+            before = state.read_watermark(conn, mart)
+            after = _like(value, before) if value is not None else None
+            if after is None:
+                state.clear_watermark(conn, mart)
+            else:
+                state.write_watermark(conn, mart, spec.table or mart, spec.cursor_column, after, utcnow())
+            now = utcnow()
+            state.log(
+                conn,
+                LoadResult(
+                    mart=mart,
+                    strategy=spec.strategy,
+                    table=spec.table or mart,
+                    status="reset",
+                    run_id=str(uuid.uuid4()),
+                    started_at=now,
+                    finished_at=now,
+                    watermark_before=before,
+                    watermark_after=after,
+                    error="watermark reset by hand",
+                ),
+            )
+    return before, after
+
+
+def _like(value: str, example: Any) -> Any:
+    """A typed watermark from text, shaped like the current one (or guessed when there is none)."""
+    if example is not None:
+        return decode(value, encode(example)[1])
+    for parse in (int, float, datetime.fromisoformat):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    return value

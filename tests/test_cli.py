@@ -96,7 +96,10 @@ def test_bad_spec_is_one_line_exit_2(project: Path) -> None:
         [sys.executable, "-m", "loaders.cli", "validate", str(project)], capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert "unknown strategy 'scd3'; valid strategies: full, append, merge, scd2, cdc" in result.stderr
+    assert (
+        "unknown strategy 'scd3'; valid strategies: full, append, merge, scd1, scd2, cdc, overwrite_window, snapshot"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -214,3 +214,17 @@ def test_password_never_shown(engine: Any) -> None:
         with pytest.raises(Exception) as info:
             Merge(keys=["id"]).run([{"id": 1}], bad, table="t")
         assert "s3cret" not in str(info.value) and "Access denied" in str(info.value)
+
+
+def test_state_tables_of_an_older_version_gain_new_columns(engine: Any) -> None:
+    """A run log created before `batch_key` existed is extended, not broken, by a newer loaders."""
+    from loaders.state import RUNS, _tables
+
+    runs = _tables(None)[1]
+    old = sa.Table(RUNS, sa.MetaData(), *(sa.Column(c.name, c.type) for c in runs.columns if c.name != "batch_key"))
+    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+    with e.begin() as conn:
+        old.create(conn)
+    e.dispose()
+    assert Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t").status == "success"
+    assert engine.rows("_loaders_runs", ["status", "batch_key"]) == [("success", None)]

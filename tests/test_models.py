@@ -195,3 +195,51 @@ def sorted_rows(rows: Any) -> list[tuple[Any, ...]]:
     from conftest import _sort_key
 
     return sorted((tuple(r) for r in rows), key=_sort_key)
+
+
+# --------------------------------------------------------------------------- overwrite_window / snapshot
+day_rows = st.lists(st.tuples(st.integers(1, 5), st.integers(0, 9)), max_size=8)
+DV = pa.schema([("day", pa.date32()), ("v", pa.int64())])
+
+
+@SETTINGS
+@given(batches=st.lists(day_rows, min_size=1, max_size=4))
+def test_overwrite_window_model(engine, batches):
+    from datetime import date
+
+    from loaders import OverwriteWindow
+
+    table, model = fresh(), []
+    for batch in batches:
+        rows = [(date(2026, 1, d), v) for d, v in batch]
+        OverwriteWindow(partition_by="day").run(
+            table_of([{"day": d, "v": v} for d, v in rows], DV), engine.url, table=table
+        )
+        touched = {d for d, _ in rows}
+        model = [r for r in model if r[0] not in touched] + rows
+        assert engine.rows(table) == sorted_rows(model)
+
+
+@SETTINGS
+@given(
+    runs=st.lists(st.tuples(st.integers(1, 6), st.lists(st.integers(0, 9), max_size=4)), min_size=1, max_size=5),
+    retain=st.one_of(st.none(), st.integers(1, 3)),
+)
+def test_snapshot_model(engine, runs, retain):
+    from datetime import date
+
+    from loaders import Snapshot
+
+    table, model = fresh(), {}
+    schema = pa.schema([("v", pa.int64())])
+    for day, values in runs:
+        Snapshot(retain=retain).run(
+            table_of([{"v": v} for v in values], schema), engine.url, table=table, run_time=datetime(2026, 1, day, 12)
+        )
+        model[date(2026, 1, day)] = values
+        if retain:
+            stamped = sorted((d for d in model if model[d]), reverse=True)
+            keep = set(stamped[:retain])
+            model = {d: vals for d, vals in model.items() if d in keep or (d >= min(keep) if keep else True)}
+        expected = [(v, d) for d, vals in model.items() for v in vals]
+        assert engine.rows(table) == sorted_rows(expected)

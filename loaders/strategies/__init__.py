@@ -9,12 +9,29 @@ from loaders.strategies.append import Append
 from loaders.strategies.base import LoadContext, Strategy
 from loaders.strategies.cdc import CDC
 from loaders.strategies.full import FullReload
-from loaders.strategies.merge import Merge
+from loaders.strategies.merge import SCD1, Merge
 from loaders.strategies.scd2 import SCD2
+from loaders.strategies.snapshot import Snapshot
+from loaders.strategies.window import OverwriteWindow
 
-__all__ = ["CDC", "SCD2", "STRATEGIES", "Append", "FullReload", "LoadContext", "Merge", "Strategy", "for_spec"]
+__all__ = [
+    "CDC",
+    "SCD1",
+    "SCD2",
+    "STRATEGIES",
+    "Append",
+    "FullReload",
+    "LoadContext",
+    "Merge",
+    "OverwriteWindow",
+    "Snapshot",
+    "Strategy",
+    "for_spec",
+]
 
-STRATEGIES: dict[str, type[Strategy[Any]]] = {cls.name: cls for cls in (FullReload, Append, Merge, SCD2, CDC)}
+STRATEGIES: dict[str, type[Strategy[Any]]] = {
+    cls.name: cls for cls in (FullReload, Append, Merge, SCD1, SCD2, CDC, OverwriteWindow, Snapshot)
+}
 
 
 def for_spec(spec: MartBase) -> Strategy[Any]:

@@ -19,7 +19,16 @@ class Append(Strategy[AppendSpec]):
 
     def load(self, ctx: LoadContext[AppendSpec]) -> Counts:
         incoming = sa.select(*(ctx.batch.c[c] for c in ctx.columns))
-        if ctx.spec.lookback is not None:
+        deleted = 0
+        if ctx.spec.keys and (ctx.spec.lookback is not None or ctx.spec.skip_existing or ctx.window):
             incoming = incoming.where(~exists_in(ctx.table, ctx.batch, ctx.spec.keys))
+        elif ctx.window and ctx.spec.cursor:  # a keyless backfill replaces the window, so reruns don't duplicate
+            cursor = ctx.table.c[ctx.spec.cursor]
+            start, end = ctx.window
+            deleted = ctx.execute(
+                sa.delete(ctx.table).where(
+                    cursor >= sa.literal(start, cursor.type), cursor < sa.literal(end, cursor.type)
+                )
+            )
         inserted = ctx.execute(sa.insert(ctx.table).from_select(ctx.columns, incoming))
-        return Counts(inserted=inserted, unchanged=ctx.rows - inserted)
+        return Counts(inserted=inserted, deleted=deleted, unchanged=max(ctx.rows - inserted, 0))

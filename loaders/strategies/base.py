@@ -40,6 +40,8 @@ class LoadContext(Generic[SpecT]):
     columns: list[str]
     watermark: Any
     run_time: datetime
+    #: backfill window [from, to) of the cursor / partition column, when one is being reloaded
+    window: tuple[Any, Any] | None = None
 
     def execute(self, statement: sa.Executable) -> int:
         """Run one statement; its row count feeds the result (kept for INSERT ... SELECT too)."""

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from loaders.errors import UnsupportedByTarget
 from loaders.result import Counts
-from loaders.spec import MergeSpec
+from loaders.spec import MergeSpec, SCD1Spec
 from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
 
 
@@ -118,3 +118,10 @@ def merge_sql(ctx: LoadContext[MergeSpec], values: list[str]) -> str:
     cols = ", ".join(q(c) for c in ctx.columns)
     lines.append(f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('s.' + q(c) for c in ctx.columns)})")
     return "\n".join(lines)
+
+
+class SCD1(Merge):
+    """SCD type 1 is a merge by another name: current values overwrite old ones, no history kept."""
+
+    name = "scd1"
+    spec_model = SCD1Spec  # type: ignore[assignment]

@@ -356,6 +356,13 @@ class Target:
         """(inserted, updated) from an upsert's row count, given the batch size and its new keys."""
         return new, rowcount - new
 
+    def window_start(self, column: Any, grain: str, family: str) -> sa.ColumnElement[Any]:
+        """The first day of the day/month a date or timestamp falls in (``overwrite_window``)."""
+        day = column if family == DATE else sa.cast(column, sa.Date())
+        if grain == "day":
+            return day
+        return sa.cast(sa.func.date_trunc("month", day), sa.Date())
+
     # ------------------------------------------------------------------ undoing DDL
     def drop_table(self, conn: sa.Connection, ref: TableRef) -> None:
         """Undo a CREATE TABLE of a failed load, on engines whose DDL is not transactional."""

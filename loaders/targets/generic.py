@@ -7,8 +7,11 @@ created (or columns it added) if the load fails.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import sqlalchemy as sa
+
+from loaders.errors import UnsupportedByTarget
 from loaders.targets.base import Target
 
 
@@ -16,3 +19,11 @@ class GenericTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ()
     ddl_is_transactional: ClassVar[bool] = False
     stores_time_zones: ClassVar[bool] = False
+
+    def window_start(self, column: Any, grain: str, family: str) -> sa.ColumnElement[Any]:
+        if grain != "day":
+            raise UnsupportedByTarget(
+                f"`grain: {grain}` needs a date-truncation function, and standard SQL has none; "
+                "use `grain: day` or an engine with an adapter"
+            )
+        return super().window_start(column, grain, family)

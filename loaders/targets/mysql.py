@@ -84,6 +84,11 @@ class MySQLTarget(Target):
         """MariaDB counts 1 per inserted row, 2 per changed row and (FOUND_ROWS) 1 per unchanged one."""
         return new, max(rowcount - rows, 0)
 
+    def window_start(self, column: Any, grain: str, family: str) -> sa.ColumnElement[Any]:
+        if grain == "day":
+            return sa.func.date(column)
+        return sa.func.date_format(column, "%Y-%m-01")
+
     def key_column(self, column: Column) -> Column:
         if column.family == STRING:  # an index needs a bounded length; longer keys fail loudly
             return Column(column.name, mysql.VARCHAR(255, charset="utf8mb4", collation="utf8mb4_bin"), STRING)

@@ -42,6 +42,10 @@ class SQLiteTarget(Target):
         # "WHERE true" keeps SQLite's parser from reading ON CONFLICT as part of a join
         return on_conflict(sqlite.insert(table).from_select(columns, rows.where(sa.true())), table, keys, values)
 
+    def window_start(self, column: Any, grain: str, family: str) -> sa.ColumnElement[Any]:
+        # SQLite keeps dates as text; date() parses it, 'start of month' truncates
+        return sa.func.date(column) if grain == "day" else sa.func.date(column, "start of month")
+
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"database is locked|database table is locked", str(error)))
 
