@@ -214,3 +214,27 @@ def test_dag_test_runs_the_example_dag(airflow_home: Path, quickstart_data: Path
     assert rows(wh, "select count(*) from dim_customer where is_current") == [(40,)]
     assert rows(wh, "select count(*) from fact_orders") == [(25,)]
     assert rows(wh, "select count(distinct mart) from _loaders_runs where status = 'success'") == [(5,)]
+
+
+def test_operator_runs_the_newer_strategies_with_the_logical_date(airflow_home: Path, tmp_path: Path) -> None:
+    from datetime import date
+
+    from loaders import OverwriteWindow, Snapshot
+    from loaders.airflow import MartLoadOperator
+
+    url = f"duckdb:///{tmp_path / 's.duckdb'}"
+    snap = MartLoadOperator(
+        task_id="balances", mart="balances", loader=Snapshot(retain=2), source=[{"acct": 1}], target=url
+    )
+    assert snap.execute(context())["inserted"] == 1  # logical date 2026-03-01
+    assert rows(url, "select acct, snapshot_date from balances") == [(1, date(2026, 3, 1))]
+    window = MartLoadOperator(
+        task_id="daily",
+        mart="daily",
+        loader=OverwriteWindow(partition_by="d"),
+        source=[{"d": date(2026, 3, 1), "n": 5}],
+        target=url,
+    )
+    assert window.execute(context())["inserted"] == 1
+    assert window.execute(context(run_id="rerun"))["deleted"] == 1  # a rerun replaces its window
+    assert rows(url, "select d, n from daily") == [(date(2026, 3, 1), 5)]

@@ -231,7 +231,8 @@ def test_missing_source_file(engine: Any, tmp_path: Any) -> None:
 SPEC_ERRORS = {
     "unknown strategy": (
         {"strategy": "upsertt"},
-        r"unknown strategy 'upsertt'; valid strategies: full, append, merge, scd1, scd2, cdc, overwrite_window, snapshot",
+        r"unknown strategy .upsertt.; valid strategies: full, append, merge, scd1, scd2, cdc, overwrite_window, "
+        r"snapshot",
     ),
     "missing strategy": ({"keys": ["id"]}, r"missing `strategy`"),
     "unknown option": (
