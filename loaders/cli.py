@@ -64,7 +64,11 @@ def _summary(name: str, outcome: LoadResult | LoaderError) -> str:
     parts = [f"{k} {getattr(r, k)}" for k in ("inserted", "updated", "deleted", "closed", "unchanged")]
     wm = f"  watermark {_fmt(r.watermark_after)}" if r.watermark_after is not None else ""
     mark = "[green]✓[/green]" if r.status == "success" else "[cyan]~[/cyan]"
-    return f"{mark} {name} ({r.strategy} → {r.table})  {', '.join(parts)}{wm}  {r.seconds:.2f}s"
+    warnings = "".join(
+        f"\n    [yellow]! {c['name']}: {c['detail']}[/yellow]" for c in r.checks if c["status"] == "warn"
+    )
+    skipped = f"  [dim]({r.error})[/dim]" if r.status == "skipped" else ""
+    return f"{mark} {name} ({r.strategy} → {r.table})  {', '.join(parts)}{wm}  {r.seconds:.2f}s{skipped}{warnings}"
 
 
 def _run(

@@ -38,6 +38,8 @@ class LoadResult:
     error: str | None = None
     #: the caller's name for this batch (an Airflow task instance); a key already applied is skipped
     batch_key: str | None = None
+    #: health checks: [{"name", "status": pass|warn|fail, "detail"}]
+    checks: list[dict[str, str]] = field(default_factory=list)
     #: statements the load ran (filled by ``plan``)
     sql: list[str] = field(default_factory=list)
 

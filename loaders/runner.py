@@ -17,14 +17,15 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from loaders import health
 from loaders.errors import DataContractError, LoaderError, SchemaChangeError, SourceError, SpecError
 from loaders.result import Counts, LoadResult
 from loaders.sources import Pushdown, as_source
-from loaders.spec import MartBase, Project
+from loaders.spec import Checks, MartBase, Project
 from loaders.state import State
 from loaders.strategies import LoadContext, Strategy, for_spec
 from loaders.targets import Column, Staged, TableRef, Target, open_target
-from loaders.targets.base import fits
+from loaders.targets.base import arrow_type, fits
 from loaders.urls import resolve_url
 
 
@@ -249,6 +250,7 @@ class _Load:
         self.result.watermark_before = self.result.watermark_after = watermark
         bound = None if self.window else self.lower_bound(watermark)
         reader = self.open_source(source, Pushdown(cursor, bound) if cursor and bound is not None else None)
+        reader = self.typed_nulls(conn, reader)
         staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
         table, table_columns, columns = self.prepare_table(conn, staged)
         if self.window:
@@ -269,13 +271,45 @@ class _Load:
             window=self.window,
         )
         self.strategy.validate(ctx)
+        checks = spec.checks
+        table_nulls = health.before_load(ctx, checks) if checks else {}
         counts = self.strategy.load(ctx)
         if cursor:
             self.advance_watermark(conn, batch, cursor, watermark)
         self.finish(counts, rows)
+        if checks:
+            self.run_checks(conn, ctx, checks, table_nulls)
         self.state.log(conn, self.result)
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             self.target.drop_temp(conn, temp)
+
+    def run_checks(
+        self, conn: sa.Connection, ctx: LoadContext[Any], checks: Checks, table_nulls: dict[str, float | None]
+    ) -> None:
+        """Evaluate the mart's health checks; a failure raises, and so rolls the whole load back."""
+        history = [r for r in self.state.history(conn, self.mart, limit=50) if r["status"] == "success"]
+        results = health.evaluate(ctx, checks, history, table_nulls)
+        self.result.checks = [r.to_dict() for r in results]
+        failed = [r for r in results if r.status == "fail"]
+        if failed:
+            raise health.HealthCheckError(
+                "health check failed: " + "; ".join(f"{r.name}: {r.detail}" for r in failed), mart=self.mart
+            )
+
+    def typed_nulls(self, conn: sa.Connection, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """A column that is all NULL in this batch (Arrow type ``null``, common from JSON, CSV and
+        Python rows) takes the type of the existing target column, so it stages as that type."""
+        nulls = [f.name for f in reader.schema if pa.types.is_null(f.type)]
+        existing = {c.name: c for c in self.target.describe_table(conn, self.ref) or []} if nulls else {}
+        types = {n: arrow_type(existing[n]) for n in nulls if n in existing}
+        if not types:
+            return reader
+        schema = pa.schema([pa.field(f.name, types.get(f.name, f.type)) for f in reader.schema])
+        batches = (
+            pa.RecordBatch.from_arrays([c.cast(schema.field(i).type) for i, c in enumerate(b.columns)], schema=schema)
+            for b in reader
+        )
+        return pa.RecordBatchReader.from_batches(schema, batches)
 
     def window_column(self) -> str:
         column = self.spec.cursor_column or getattr(self.spec, "partition_by", None)

@@ -84,6 +84,67 @@ def parse_interval(value: Any) -> timedelta | int | float:
 Interval = Annotated[int | float | timedelta, Field(union_mode="left_to_right")]
 
 
+# --------------------------------------------------------------------------- health checks
+def _fraction(value: Any) -> Any:
+    """'50%' or 0.5 -> 0.5."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1]) / 100
+    return value
+
+
+class FreshnessCheck(_Model):
+    """The newest value of ``column`` in the table (after the load) is at most ``max_age`` old."""
+
+    column: str | None = None  # default: the mart's cursor
+    max_age: Interval
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return parse_interval(value)
+
+
+class VolumeCheck(_Model):
+    """Rows in this batch against the median of the last ``runs`` successful runs."""
+
+    max_change: float | None = Field(default=None, gt=0)  # e.g. 0.5 or "50%"
+    runs: int = Field(default=7, ge=1)
+    #: compare rows per distinct value of this column (e.g. a date), so a catch-up batch after an
+    #: outage is not mistaken for a spike; default: rows per batch
+    per: str | None = None
+    #: fail when this many runs in a row (this one included) brought no rows
+    empty_runs: int | None = Field(default=None, ge=1)
+
+    @field_validator("max_change", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return _fraction(value)
+
+
+class NullRateCheck(_Model):
+    """A column's share of NULLs in the batch may exceed its share in the table by at most this much."""
+
+    columns: list[str] | None = None  # default: every non-key column of the batch
+    max_increase: float = Field(default=0.2, gt=0, le=1)
+
+    @field_validator("max_increase", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return _fraction(value)
+
+
+class Checks(_Model):
+    """Load health checks, run inside the load's transaction and recorded in the run log."""
+
+    freshness: FreshnessCheck | None = None
+    volume: VolumeCheck | None = None
+    null_rate: NullRateCheck | None = None
+    #: the keys are unique in the table after the load (current versions for scd2)
+    unique_keys: bool = False
+    #: fail: a failed check fails the load (nothing is kept); warn: the load is kept, the run log says why
+    on_failure: Literal["fail", "warn"] = "fail"
+
+
 # --------------------------------------------------------------------------- marts
 class MartBase(_Model):
     """Options every strategy shares."""
@@ -101,6 +162,7 @@ class MartBase(_Model):
     description: str | None = None
     #: marts that must be loaded first (the DAG factory orders tasks by it)
     depends_on: list[str] = Field(default_factory=list)
+    checks: Checks | None = None
 
     needs_keys: ClassVar[bool] = False
 
@@ -117,6 +179,12 @@ class MartBase(_Model):
             raise ValueError(f"strategy {self.strategy!r} needs `keys: [column, ...]`")
         if self.dedupe_by and not self.keys:
             raise ValueError("`dedupe_by` needs `keys` (it keeps one row per key)")
+        if self.checks and self.checks.volume and not (self.checks.volume.max_change or self.checks.volume.empty_runs):
+            raise ValueError("`checks.volume` needs `max_change` and/or `empty_runs`")
+        if self.checks and self.checks.unique_keys and not self.keys:
+            raise ValueError("`checks.unique_keys` needs `keys`")
+        if self.checks and self.checks.freshness and not (self.checks.freshness.column or self.cursor_column):
+            raise ValueError("`checks.freshness` needs a `column` (this mart has no cursor to default to)")
         return self
 
     @property
@@ -326,7 +394,7 @@ class Project(_Model):
 def _format_error(error: ValidationError, where: str) -> str:
     first = error.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if p not in SPEC_MODELS)
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "union_tag_invalid":
         msg = f"unknown strategy {first.get('ctx', {}).get('tag')!r}; valid strategies: {', '.join(STRATEGY_NAMES)}"
     elif first["type"] == "union_tag_not_found":
@@ -345,11 +413,19 @@ def _format_error(error: ValidationError, where: str) -> str:
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """Which options model an error location points into, so the message can list its keys."""
-    strategies = [p for p in loc if p in SPEC_MODELS]
-    if "source" in loc:
-        return FileSource
-    if strategies:
-        return SPEC_MODELS[strategies[-1]]
+    nested: dict[str, type[BaseModel]] = {
+        "source": FileSource,
+        "checks": Checks,
+        "freshness": FreshnessCheck,
+        "volume": VolumeCheck,
+        "null_rate": NullRateCheck,
+        "airflow": AirflowOptions,
+    }
+    for part in reversed(loc[:-1]):
+        if part in nested:
+            return nested[part]
+        if part in SPEC_MODELS:
+            return SPEC_MODELS[part]
     return Project if len(loc) <= 1 else None
 
 

@@ -13,11 +13,15 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from loaders.result import LoadResult
 from loaders.targets.base import Column, TableRef, Target, sa_family
 
 WATERMARKS = "_loaders_watermarks"
+#: microseconds everywhere: MariaDB's plain DATETIME keeps whole seconds, which would make the order
+#: of runs within one second (and so "the last N runs" of the health checks) arbitrary
+TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 RUNS = "_loaders_runs"
 
 
@@ -31,7 +35,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("cursor_column", sa.String(255)),
         sa.Column("value", sa.Text),
         sa.Column("value_type", sa.String(32)),
-        sa.Column("updated_at", sa.DateTime),
+        sa.Column("updated_at", TIMESTAMP),
         schema=schema,
     )
     runs = sa.Table(
@@ -41,8 +45,8 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("mart", sa.String(255)),
         sa.Column("strategy", sa.String(32)),
         sa.Column("target_table", sa.String(512)),
-        sa.Column("started_at", sa.DateTime),
-        sa.Column("finished_at", sa.DateTime),
+        sa.Column("started_at", TIMESTAMP),
+        sa.Column("finished_at", TIMESTAMP),
         sa.Column("status", sa.String(16)),
         sa.Column("rows_in", sa.BigInteger),
         sa.Column("inserted", sa.BigInteger),
@@ -54,6 +58,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("watermark_after", sa.Text),
         sa.Column("error", sa.Text),
         sa.Column("batch_key", sa.String(512)),
+        sa.Column("checks", sa.Text),
         schema=schema,
     )
     return watermarks, runs
@@ -130,6 +135,7 @@ class State:
                 watermark_after=encode(result.watermark_after)[0],
                 error=result.error,
                 batch_key=result.batch_key,
+                checks=json.dumps(result.checks) if result.checks else None,
             )
         )
 

@@ -238,3 +238,21 @@ def test_operator_runs_the_newer_strategies_with_the_logical_date(airflow_home: 
     assert window.execute(context())["inserted"] == 1
     assert window.execute(context(run_id="rerun"))["deleted"] == 1  # a rerun replaces its window
     assert rows(url, "select d, n from daily") == [(date(2026, 3, 1), 5)]
+
+
+def test_failed_health_check_fails_the_task_readably(airflow_home: Path, tmp_path: Path) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from loaders import Append
+    from loaders.airflow import MartLoadOperator
+
+    op = MartLoadOperator(
+        task_id="scores",
+        mart="scores",
+        loader=Append(keys=["id"], checks={"unique_keys": True}),
+        source=[{"id": 1}],
+        target=f"duckdb:///{tmp_path / 'h.duckdb'}",
+    )
+    op.execute(context())
+    with pytest.raises(AirflowFailException, match=r"mart scores: health check failed: unique_keys: 1 keys \(id\)"):
+        op.execute(context(run_id="next"))

@@ -131,6 +131,25 @@ def arrow_to_sa(t: pa.DataType) -> sa.types.TypeEngine[Any]:
     raise LoaderError(f"no column type for Arrow type {t}")
 
 
+def arrow_type(column: Column) -> pa.DataType:
+    """An Arrow type that stages as the given target column (for columns that arrive all NULL)."""
+    if column.family == DECIMAL and isinstance(column.type, sa.Numeric) and column.type.precision:
+        return pa.decimal128(column.type.precision, column.type.scale or 0)
+    simple = {
+        INTEGER: pa.int64(),
+        FLOAT: pa.float64(),
+        DECIMAL: pa.float64(),
+        BOOLEAN: pa.bool_(),
+        DATE: pa.date32(),
+        TIMESTAMP: pa.timestamp("us"),
+        TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
+        TIME: pa.time64("us"),
+        INTERVAL: pa.duration("us"),
+        BINARY: pa.binary(),
+    }
+    return simple.get(column.family, pa.string())
+
+
 def sa_family(t: sa.types.TypeEngine[Any]) -> str:
     """The family of a reflected SQLAlchemy type."""
     checks: list[tuple[type[Any], str]] = [
