@@ -176,6 +176,52 @@ def reset_watermark(
     out.print(f"{mart}: watermark {_fmt(before) or '(none)'} → {_fmt(after) or '(none)'}", highlight=False)
 
 
+@app.command("compare")
+def compare_cmd(
+    folder: Annotated[Path, typer.Argument(help="A scenario folder with a scenario.py (e.g. examples/ecommerce).")],
+    days: Annotated[int, typer.Option(help="Days of source history to simulate.")] = 14,
+    png: Annotated[Path | None, typer.Option(help="Where to write the chart (default: FOLDER/compare.png).")] = None,
+) -> None:
+    """Load one simulated history with every strategy and score each against the ground truth."""
+    from loaders.compare import compare, write_chart
+
+    try:
+        with err.status(f"loading {days} days with every strategy…", spinner="dots"):
+            scores = compare(folder, days, folder / ".compare")
+    except LoaderError as e:
+        _fail(e, 2)
+        return
+    table = Table(
+        "strategy",
+        "true rows present",
+        "history",
+        "deletes missed",
+        "duplicate keys",
+        "rows stored",
+        "seconds",
+        "failed days",
+        title=f"{folder.name}: {days} days",
+    )
+    for s in scores:
+        table.add_row(
+            s.strategy,
+            f"{s.correct_now:.0%}",
+            "no" if s.history is None else f"{s.history:.0%}",
+            str(s.deletes_missed),
+            str(s.duplicates),
+            str(s.rows_stored),
+            f"{s.seconds:.2f}",
+            ", ".join(map(str, s.failed_days)) or "-",
+        )
+    Console(width=max(out.width, 130)).print(table)
+    chart = png or folder / "compare.png"
+    try:
+        write_chart(scores, chart)
+        out.print(f"chart: {chart}", highlight=False)
+    except ImportError:
+        out.print("(install matplotlib for the chart: pip install 'loaders[playground]')", highlight=False)
+
+
 @app.command()
 def validate(path: MartsFile) -> None:
     """Check the marts file only: options, strategies, required keys. Touches no database."""

@@ -19,7 +19,9 @@ ROOT = Path(__file__).parent.parent
 
 def copy_example(name: str, tmp_path: Path) -> Path:
     dest = tmp_path / name
-    shutil.copytree(ROOT / "examples" / name, dest, ignore=shutil.ignore_patterns("data", "*.duckdb"))
+    shutil.copytree(
+        ROOT / "examples" / name, dest, ignore=shutil.ignore_patterns("data", "*.duckdb", ".compare", "*.png")
+    )
     return dest
 
 
@@ -65,3 +67,25 @@ def test_cross_engine_example(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("select count(*) from loaders_example.dim_product").scalar() == 15
     finally:
         os.environ.pop("PG_URL", None)
+
+
+def test_compare_scores_every_strategy(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from loaders.cli import app
+    from loaders.compare import compare
+
+    folder = copy_example("ecommerce", tmp_path)
+    scores = {s.strategy: s for s in compare(folder, 10, tmp_path / "work")}
+    assert all(s.failed_days == [8] for s in scores.values())  # the day without an extract, and only it
+    scd2 = scores["scd2"]
+    # history is exact but for day 8: changes made that day and overwritten by day 9 were never extracted
+    assert scd2.correct_now == 1.0 and 0.99 <= scd2.history < 1.0 and scd2.deletes_missed == 0
+    assert scores["full reload"].history is None and scores["full reload"].deletes_missed == 0
+    assert scores["append (cursor)"].correct_now < 1.0  # the late change slipped past the watermark
+    assert scores["append + lookback"].correct_now == 1.0
+    assert scores["merge (upsert)"].deletes_missed > 0 and scores["merge + delete_missing"].deletes_missed == 0
+    assert scores["snapshot"].history is not None and scores["snapshot"].history < scd2.history  # a day-8 hole
+    result = CliRunner().invoke(app, ["compare", str(folder), "--days", "6", "--png", str(tmp_path / "c.png")])
+    assert result.exit_code == 0, result.output
+    assert "scd2" in result.output and (tmp_path / "c.png").stat().st_size > 10_000

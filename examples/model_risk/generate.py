@@ -34,20 +34,40 @@ def bureau(day: int, fixed: bool = False) -> pa.Table | None:
     if day in BUREAU_OUTAGE and not fixed:
         return None
     r = random.Random(day)
-    return pa.Table.from_pylist([
-        {"customer_id": c, "as_of": as_of(day), "credit_lines": r.randint(1, 9), "utilisation": round(r.random(), 3)}
-        for c in CUSTOMERS
-    ])
+    return pa.Table.from_pylist(
+        [
+            {
+                "customer_id": c,
+                "as_of": as_of(day),
+                "credit_lines": r.randint(1, 9),
+                "utilisation": round(r.random(), 3),
+            }
+            for c in CUSTOMERS
+        ]
+    )
 
 
 def transactions(day: int, fixed: bool = False) -> pa.Table:
     r = random.Random(100 + day)
-    rows = [{"customer_id": c, "as_of": as_of(day), "txn_count": r.randint(0, 40),
-             "avg_amount": round(r.uniform(5, 300), 2),
-             "merchant_risk": None if day == NULL_COLUMN_DAY and not fixed else round(r.random(), 3)}
-            for c in CUSTOMERS]
-    schema = pa.schema([("customer_id", pa.int64()), ("as_of", pa.date32()), ("txn_count", pa.int64()),
-                        ("avg_amount", pa.float64()), ("merchant_risk", pa.float64())])
+    rows = [
+        {
+            "customer_id": c,
+            "as_of": as_of(day),
+            "txn_count": r.randint(0, 40),
+            "avg_amount": round(r.uniform(5, 300), 2),
+            "merchant_risk": None if day == NULL_COLUMN_DAY and not fixed else round(r.random(), 3),
+        }
+        for c in CUSTOMERS
+    ]
+    schema = pa.schema(
+        [
+            ("customer_id", pa.int64()),
+            ("as_of", pa.date32()),
+            ("txn_count", pa.int64()),
+            ("avg_amount", pa.float64()),
+            ("merchant_risk", pa.float64()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -57,11 +77,19 @@ def scores(day: int, fixed: bool = False) -> pa.Table:
     wrong = day == WRONG_MODEL_DAY and not fixed
     days = [day, day - 1] if wrong else [day]
     version = "pd-v3.2-rc1" if wrong else "pd-v3.1"
-    return pa.Table.from_pylist([
-        {"customer_id": c, "as_of": as_of(d), "model_version": version, "score": round(r.random(), 4),
-         "scored_at": scored_at}
-        for d in days for c in CUSTOMERS
-    ])
+    return pa.Table.from_pylist(
+        [
+            {
+                "customer_id": c,
+                "as_of": as_of(d),
+                "model_version": version,
+                "score": round(r.random(), 4),
+                "scored_at": scored_at,
+            }
+            for d in days
+            for c in CUSTOMERS
+        ]
+    )
 
 
 def write_day(day: int, out: Path) -> None:
@@ -81,8 +109,9 @@ def redeliver(day: int, out: Path) -> list[str]:
             pq.write_table(bureau(missed, fixed=True), out / "bureau" / f"day={missed:03d}.parquet")
         fixed.append(f"bureau re-delivers days {min(BUREAU_OUTAGE)}-{max(BUREAU_OUTAGE)}")
     if day == NULL_COLUMN_DAY + 1:
-        pq.write_table(transactions(NULL_COLUMN_DAY, fixed=True),
-                       out / "transactions" / f"day={NULL_COLUMN_DAY:03d}.parquet")
+        pq.write_table(
+            transactions(NULL_COLUMN_DAY, fixed=True), out / "transactions" / f"day={NULL_COLUMN_DAY:03d}.parquet"
+        )
         fixed.append(f"transactions day {NULL_COLUMN_DAY} re-delivered with merchant_risk")
     if day == WRONG_MODEL_DAY + 1:
         pq.write_table(scores(WRONG_MODEL_DAY, fixed=True), out / "scores" / f"day={WRONG_MODEL_DAY:03d}.parquet")
