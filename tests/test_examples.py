@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -89,3 +90,40 @@ def test_compare_scores_every_strategy(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["compare", str(folder), "--days", "6", "--png", str(tmp_path / "c.png")])
     assert result.exit_code == 0, result.output
     assert "scd2" in result.output and (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def run_example(name: str, tmp_path: Path, module: str, *args: Any) -> Any:
+    """Import an example's script from a copy of its folder and call its `simulate`."""
+    folder = copy_example(name, tmp_path)
+    sys.path.insert(0, str(folder))
+    try:
+        return __import__(module).simulate(*args, folder=folder), folder
+    finally:
+        sys.path.remove(str(folder))
+        for mod in ("simulate", "generate", "scenario"):
+            sys.modules.pop(mod, None)
+
+
+def test_shop_marts_over_ten_days(tmp_path: Path) -> None:
+    log, folder = run_example("ecommerce", tmp_path, "simulate", 10)
+    failed = [(day, mart) for day, mart, what in log if what.startswith("FAILED")]
+    assert failed == [(8, "dim_customer")]  # the day without a customers extract, and only that mart
+    con = duckdb.connect(str(folder / "shop.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*), count(distinct order_id) from fact_orders").fetchone() == (318, 318)
+        assert con.execute("select count(*) from daily_sales").fetchone() == (20,)  # 10 days x 2 stores
+        assert con.execute(
+            "select revenue from daily_sales where sale_date = date '2026-01-08' and store = 'south'"
+        ).fetchone() == (1000 + 37 * 8 + 10,)  # restated twice: the last version wins
+        assert con.execute("select count(*) from dim_product where sku = 'SKU-12'").fetchone() == (0,)
+        assert con.execute("select count(*) from inventory where sku = 'SKU-12'").fetchone() == (0,)
+        assert con.execute("select count(*) from dim_customer where is_current and email is null").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_discount_experiment_needs_point_in_time_tiers(tmp_path: Path) -> None:
+    estimates, _ = run_example("discounts", tmp_path, "simulate", 14)
+    naive, within = estimates["naive, all days"], estimates["all days, within tier (point in time)"]
+    assert naive > 6  # inflated by the biased targeting of days 8-14 (true lift: 4 points)
+    assert abs(within - 4.0) < 1.0

@@ -118,3 +118,49 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     },
     "snapshot": {"strategy": "snapshot"},
 }
+
+
+# --------------------------------------------------------------------------- the whole shop, for marts.yaml
+def write_shop(day: int, out: Path, days_truth: list[dict[int, dict[str, Any]]]) -> None:
+    """Every source of the shop for `day`: customers (as above), products, orders, inventory changes and
+    the POS system's daily sales totals (which restate the last three days)."""
+    import csv
+    import json
+
+    generate(day, out, days_truth)
+    r = random.Random(500 + day)
+    prices = {f"SKU-{i:02d}": round(4 + i * 1.75 * (1.1 if (i + day) % 7 == 0 else 1.0), 2) for i in range(1, 13)}
+    if day >= 9:
+        prices.pop("SKU-12")  # discontinued: gone from the product snapshot
+    with open(out / "products.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sku", "title", "price"])
+        writer.writerows([sku, f"product {sku[-2:]}", price] for sku, price in prices.items())
+    (out / "orders").mkdir(exist_ok=True)
+    orders = [{"order_id": day * 1000 + n, "customer_id": r.randint(1, 40), "sku": r.choice(sorted(prices)),
+               "amount": round(r.uniform(5, 80), 2), "ordered_at": stamp(day, 8) + timedelta(minutes=r.randint(0, 600))}
+              for n in range(30)]
+    if day > 1:  # two orders of yesterday evening reach the extract a day late
+        orders += [{"order_id": (day - 1) * 1000 + 900 + n, "customer_id": 3, "sku": "SKU-01", "amount": 9.5,
+                    "ordered_at": stamp(day - 1, 23)} for n in range(2)]
+    pq.write_table(pa.Table.from_pylist(orders), out / "orders" / f"day={day:03d}.parquet")
+    (out / "inventory").mkdir(exist_ok=True)
+    lsn = day * 10_000
+    events = []
+    for i, sku in enumerate(sorted(prices)):
+        lsn += 3
+        events.append({"op": "c" if day == 1 else "u", "sku": sku, "on_hand": r.randint(0, 90), "lsn": lsn + i})
+    if day == 9:
+        events.append({"op": "d", "sku": "SKU-12", "on_hand": None, "lsn": lsn + 99})
+    r.shuffle(events)
+    with open(out / "inventory" / f"day={day:03d}.jsonl", "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in events)
+    (out / "daily_sales").mkdir(exist_ok=True)
+    with open(out / "daily_sales" / "latest.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["sale_date", "store", "revenue"])
+        for back in range(3):  # the POS re-sends the last three days, corrected
+            if day - back >= 1:
+                for store in ("north", "south"):
+                    revenue = 1000 + 37 * (day - back) + (50 if store == "north" else 0) + 5 * back
+                    writer.writerow([day_date(day - back).isoformat(), store, revenue])
