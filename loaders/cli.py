@@ -196,7 +196,7 @@ def compare_cmd(
         "true rows present",
         "history",
         "deletes missed",
-        "duplicate keys",
+        "duplicates (worst day)",
         "rows stored",
         "seconds",
         "failed days",

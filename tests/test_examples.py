@@ -83,6 +83,7 @@ def test_compare_scores_every_strategy(tmp_path: Path) -> None:
     # history is exact but for day 8: changes made that day and overwritten by day 9 were never extracted
     assert scd2.correct_now == 1.0 and 0.99 <= scd2.history < 1.0 and scd2.deletes_missed == 0
     assert scores["full reload"].history is None and scores["full reload"].deletes_missed == 0
+    assert scores["full reload"].duplicates == 1 and scores["merge (upsert)"].duplicates == 0  # day 4, no keys
     assert scores["append (cursor)"].correct_now < 1.0  # the late change slipped past the watermark
     assert scores["append + lookback"].correct_now == 1.0
     assert scores["merge (upsert)"].deletes_missed > 0 and scores["merge + delete_missing"].deletes_missed == 0
