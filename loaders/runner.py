@@ -254,7 +254,7 @@ class _Load:
         staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
         table, table_columns, columns = self.prepare_table(conn, staged)
         if self.window:
-            self.keep_window(conn, staged)
+            staged = self.keep_window(conn, staged)
         batch, rows = self.prepare_batch(conn, staged, cursor, bound)
         ctx = LoadContext(
             mart=self.mart,
@@ -321,7 +321,7 @@ class _Load:
             )
         return column
 
-    def keep_window(self, conn: sa.Connection, staged: Staged) -> None:
+    def keep_window(self, conn: sa.Connection, staged: Staged) -> Staged:
         """Backfill: keep only the batch rows whose cursor (or partition) lies in [from, to)."""
         column = staged.table.c[self.window_column()]
         family = next(c.family for c in staged.columns if c.name == column.name)
@@ -329,8 +329,9 @@ class _Load:
         outside = sa.or_(
             column.is_(None), column < sa.literal(start, column.type), column >= sa.literal(end, column.type)
         )
-        conn.execute(sa.delete(staged.table).where(outside))
+        staged = self.target.remove_from_stage(conn, staged, outside)
         self.window = (start, end)
+        return staged
 
     def lower_bound(self, watermark: Any) -> Any:
         """Rows must be past this: the watermark, less the look-back if one is set."""
@@ -461,7 +462,10 @@ class _Load:
         if cursor and bound is not None:
             # Rows at or below the watermark are dropped from the stage itself (pushdown usually
             # left none), so every later statement reads only the rows to apply.
-            conn.execute(sa.delete(stage).where(stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)))
+            staged = self.target.remove_from_stage(
+                conn, staged, stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
+            )
+            stage = staged.table
         dedupe = self.strategy.dedupe_column()
         batch = stage
         if dedupe:

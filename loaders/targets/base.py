@@ -181,6 +181,8 @@ class Staged:
     table: sa.Table
     columns: list[Column]
     rows: int
+    #: what must stay alive while the stage is read (an Arrow table registered zero-copy)
+    keepalive: Any = None
 
 
 class Target:
@@ -356,6 +358,11 @@ class Target:
             keys = [getattr(compiled, "escaped_bind_names", {}).get(c, c) for c in order]
             params = [dict(zip(keys, row, strict=True)) for row in rows]
         conn.exec_driver_sql(str(compiled), params)
+
+    def remove_from_stage(self, conn: sa.Connection, staged: Staged, condition: sa.ColumnElement[bool]) -> Staged:
+        """Drop the staged rows matching ``condition`` (below the watermark, outside a backfill window)."""
+        conn.execute(sa.delete(staged.table).where(condition))
+        return staged
 
     def drop_temp_sql(self) -> str:
         return "DROP TABLE IF EXISTS"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from typing import Any, ClassVar
 
@@ -74,6 +75,11 @@ class DuckDBTarget(Target):
     indexes_keys: ClassVar[bool] = False
     default_merge_method: ClassVar[str] = "update_insert"
 
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        #: stages registered as Arrow views rather than created as tables
+        self.views: set[str] = set()
+
     def create_engine(self, url: str) -> sa.Engine:
         # No pool: a pooled connection would keep DuckDB's file lock after the load is done.
         return sa.create_engine(url, poolclass=NullPool)
@@ -92,20 +98,63 @@ class DuckDBTarget(Target):
         ).fetchall()
         return [Column(n, RawType(t), duckdb_family(t)) for n, t in rows] or None
 
+    #: a batch up to this size stays in Arrow memory and is read in place; a larger one streams to disk
+    stage_in_memory_bytes: ClassVar[int] = 256 * 2**20
+
     def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+        """Small batches: registered zero-copy (no copy at all). Larger: one streamed CREATE TEMP TABLE."""
         raw: Any = conn.connection.driver_connection
+        batches, size = [], 0
+        for batch in reader:
+            batches.append(batch)
+            size += batch.nbytes
+            if size > self.stage_in_memory_bytes:
+                stream = pa.RecordBatchReader.from_batches(reader.schema, itertools.chain(batches, reader))
+                return self._stage_table(conn, raw, stream, name)
+        data = pa.Table.from_batches(batches, schema=reader.schema)
+        raw.register(name, data)
+        self.views.add(name)
+        return self._described(conn, name, data.num_rows, keepalive=data)
+
+    def _stage_table(self, conn: sa.Connection, raw: Any, stream: Any, name: str) -> Staged:
         view = f"{name}_arrow"
-        raw.register(view, reader)
+        raw.register(view, stream)
         try:
             quoted = self.dialect.identifier_preparer.quote(name)
             conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quoted} AS SELECT * FROM {view}")
         finally:
             raw.unregister(view)
+        return self._described(conn, name, None)
+
+    def _described(self, conn: sa.Connection, name: str, rows: int | None, keepalive: Any = None) -> Staged:
+        quoted = self.dialect.identifier_preparer.quote(name)
         described = conn.exec_driver_sql(f"DESCRIBE {quoted}").fetchall()
         columns = [Column(r[0], RawType(r[1]), duckdb_family(r[1])) for r in described]
-        rows = conn.exec_driver_sql(f"SELECT count(*) FROM {quoted}").scalar_one()
+        if rows is None:
+            rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quoted}").scalar_one())
         table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns))
-        return Staged(table=table, columns=columns, rows=int(rows))
+        return Staged(table=table, columns=columns, rows=rows, keepalive=keepalive)
+
+    def remove_from_stage(self, conn: sa.Connection, staged: Staged, condition: sa.ColumnElement[bool]) -> Staged:
+        """A registered Arrow stage cannot be deleted from: keep the other rows in a temp table."""
+        if staged.table.name not in self.views:
+            return super().remove_from_stage(conn, staged, condition)
+        if not conn.execute(sa.select(sa.func.count()).select_from(staged.table).where(condition)).scalar():
+            return staged
+        name = f"{staged.table.name}_kept"
+        create = sa.CreateTableAs(sa.select(staged.table).limit(0), name, temporary=True)  # no values inlined
+        conn.execute(create)
+        kept = sa.select(staged.table).where(sa.not_(condition))  # values bound as parameters
+        conn.execute(sa.insert(create.table).from_select([c.name for c in staged.columns], kept))
+        self.drop_temp(conn, staged.table)
+        return self._described(conn, name, None)
+
+    def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
+        if table.name in self.views:
+            self.views.discard(table.name)
+            conn.connection.driver_connection.unregister(table.name)  # type: ignore[union-attr]
+            return
+        super().drop_temp(conn, table)
 
     def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
         col = super().column_for_arrow(name, t)
