@@ -234,6 +234,27 @@ class Target:
         """Serialise runs of one mart. The default relies on the engine's own (file) locking."""
         yield
 
+    @contextlib.contextmanager
+    def server_lock(
+        self, conn: sa.Connection, mart: str, acquire: str, release: str, params: dict[str, Any], kind: str
+    ) -> Iterator[None]:
+        """Hold a named server-side lock for the whole run: ``acquire`` returns true or fails fast."""
+        with self.translate_errors(mart):
+            got = conn.execute(sa.text(acquire), params).scalar()
+            conn.commit()
+        if not got:
+            raise TargetLocked(
+                f"another run of this mart holds its lock ({kind}); retry when it has finished", mart=mart
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.execute(sa.text(release), params)
+                conn.commit()
+
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"lock|conflict|busy", str(error), re.I))
 

@@ -16,7 +16,6 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from loaders.errors import TargetLocked
 from loaders.targets.base import (
     BOOLEAN,
     STRING,
@@ -41,23 +40,12 @@ class MySQLTarget(Target):
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
+        """GET_LOCK per database and mart (lock names are server-wide, so the database is in the name)."""
         with self.translate_errors(mart):
             db = conn.execute(sa.text("select database()")).scalar()
-            name = "loaders:" + hashlib.sha1(f"{db}:{mart}".encode()).hexdigest()  # names are server-wide
-            got = conn.execute(sa.text("select get_lock(:n, 0)"), {"n": name}).scalar()
-            conn.commit()
-        if got != 1:
-            raise TargetLocked(
-                "another run of this mart holds its lock (GET_LOCK); retry when it has finished", mart=mart
-            )
-        try:
+        name = {"n": "loaders:" + hashlib.sha1(f"{db}:{mart}".encode()).hexdigest()}
+        with self.server_lock(conn, mart, "select get_lock(:n, 0) = 1", "select release_lock(:n)", name, "GET_LOCK"):
             yield
-        finally:
-            with contextlib.suppress(Exception):
-                if conn.in_transaction():
-                    conn.rollback()
-                conn.execute(sa.text("select release_lock(:n)"), {"n": name})
-                conn.commit()
 
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"Lock wait timeout|Deadlock found", str(error)))

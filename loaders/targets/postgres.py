@@ -14,7 +14,6 @@ import pyarrow.csv as pcsv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from loaders.errors import TargetLocked
 from loaders.targets.base import BINARY, INTERVAL, NESTED, Column, Staged, Target
 
 _NOT_CSV = {BINARY, NESTED, INTERVAL}  # families Arrow's CSV writer cannot round-trip
@@ -51,25 +50,19 @@ class PostgresTarget(Target):
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
-        """A session advisory lock per mart: a second run of the same mart fails fast."""
+        """A session advisory lock per database, schema and mart: a second run fails fast."""
         with self.translate_errors(mart):
             scope = conn.execute(sa.text("select current_database() || '.' || current_schema()")).scalar()
-            key = lock_key(str(scope), mart)
-            got = conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            conn.commit()
-        if not got:
-            raise TargetLocked(
-                "another run of this mart holds its lock (PostgreSQL advisory lock); retry when it has finished",
-                mart=mart,
-            )
-        try:
+        key = {"k": lock_key(str(scope), mart)}
+        with self.server_lock(
+            conn,
+            mart,
+            "select pg_try_advisory_lock(:k)",
+            "select pg_advisory_unlock(:k)",
+            key,
+            "PostgreSQL advisory lock",
+        ):
             yield
-        finally:
-            with contextlib.suppress(Exception):
-                if conn.in_transaction():
-                    conn.rollback()
-                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
 
     def is_lock_error(self, error: BaseException) -> bool:
         return bool(re.search(r"could not obtain lock|deadlock detected|could not serialize", str(error)))
