@@ -196,6 +196,7 @@ def compare_cmd(
         "true rows present",
         "history",
         "deletes missed",
+        "late change caught",
         "duplicates (worst day)",
         "rows stored",
         "seconds",
@@ -208,12 +209,13 @@ def compare_cmd(
             f"{s.correct_now:.0%}",
             "no" if s.history is None else f"{s.history:.0%}",
             str(s.deletes_missed),
+            {True: "yes", False: "no", None: "-"}[s.late_caught],
             str(s.duplicates),
             str(s.rows_stored),
             f"{s.seconds:.2f}",
             ", ".join(map(str, s.failed_days)) or "-",
         )
-    Console(width=max(out.width, 130)).print(table)
+    Console(width=max(out.width, 170)).print(table)
     chart = png or folder / "compare.png"
     try:
         write_chart(scores, chart)

@@ -36,6 +36,8 @@ class Score:
     rows_stored: int = 0
     seconds: float = 0.0
     failed_days: list[int] = field(default_factory=list)
+    #: did the change that arrived a day late (behind the watermark) reach the current view?
+    late_caught: bool | None = None
 
 
 def load_scenario(folder: Path) -> ModuleType:
@@ -74,8 +76,13 @@ def compare(folder: Path, days: int, work: Path) -> list[Score]:
             except LoaderError:
                 scores[name].failed_days.append(day)
             scores[name].seconds += time.perf_counter() - start
+        late = getattr(scenario, "LATE_CHANGE", None)
         with duckdb.connect(str(db), read_only=True) as con:
             for name, options in scenario.STRATEGIES.items():
+                if late and day == late["day"] and db_has(con, table_name(name)):
+                    view = current_view(options, table_name(name), scenario.KEYS)
+                    hits = con.execute(f"select count(*) from ({view}) where {late['column']} = ?", [late["value"]])
+                    scores[name].late_caught = bool((hits.fetchone() or (0,))[0])
                 if db_has(con, table_name(name)):
                     found = duplicates(con, options, table_name(name), scenario.KEYS)
                     scores[name].duplicates = max(scores[name].duplicates, found)

@@ -51,21 +51,26 @@ def truth(days: int) -> list[dict[int, dict[str, Any]]]:
     }
     gone: dict[int, dict[str, Any]] = {}
     history = []
+    late: int | None = None
     for day in range(1, days + 1):
         if day > 1:
             rd = random.Random(day)
-            moved = rd.sample(sorted(current.values(), key=lambda x: x["customer_id"]), 3)
+            moved = rd.sample(sorted((v for k, v in current.items() if k != late), key=lambda x: x["customer_id"]), 3)
             for row in moved:
                 row.update(city=rd.choice([c for c in CITIES if c != row["city"]]), updated_at=stamp(day))
-            victim = 7 if day == 3 else rd.choice([k for k in current if k != 7])
+            victim = 7 if day == 3 else rd.choice([k for k in current if k not in (7, late)])
             gone[victim] = current.pop(victim)
             if day == 6 and 7 in gone:  # customer 7 comes back
                 current[7] = {**gone.pop(7), "updated_at": stamp(day)}
             if day == LATE_DAY - 1:  # a 06:00 move on day 5 that the extract only carries on day 6
-                row = current[late_customer(current, moved)]
-                row.update(city="Porto", updated_at=stamp(day, 6))
+                late = late_customer(current, moved)
+                current[late].update(city="Porto", updated_at=stamp(day, 6))
         history.append({k: dict(v) for k, v in current.items()})
     return history
+
+
+#: what `loaders compare` checks after the day the late change arrives: that customer's city is Porto
+LATE_CHANGE = {"day": LATE_DAY, "column": "city", "value": "Porto"}
 
 
 def late_customer(current: dict[int, dict[str, Any]], moved: list[dict[str, Any]]) -> int:
@@ -137,12 +142,27 @@ def write_shop(day: int, out: Path, days_truth: list[dict[int, dict[str, Any]]])
         writer.writerow(["sku", "title", "price"])
         writer.writerows([sku, f"product {sku[-2:]}", price] for sku, price in prices.items())
     (out / "orders").mkdir(exist_ok=True)
-    orders = [{"order_id": day * 1000 + n, "customer_id": r.randint(1, 40), "sku": r.choice(sorted(prices)),
-               "amount": round(r.uniform(5, 80), 2), "ordered_at": stamp(day, 8) + timedelta(minutes=r.randint(0, 600))}
-              for n in range(30)]
+    orders = [
+        {
+            "order_id": day * 1000 + n,
+            "customer_id": r.randint(1, 40),
+            "sku": r.choice(sorted(prices)),
+            "amount": round(r.uniform(5, 80), 2),
+            "ordered_at": stamp(day, 8) + timedelta(minutes=r.randint(0, 600)),
+        }
+        for n in range(30)
+    ]
     if day > 1:  # two orders of yesterday evening reach the extract a day late
-        orders += [{"order_id": (day - 1) * 1000 + 900 + n, "customer_id": 3, "sku": "SKU-01", "amount": 9.5,
-                    "ordered_at": stamp(day - 1, 23)} for n in range(2)]
+        orders += [
+            {
+                "order_id": (day - 1) * 1000 + 900 + n,
+                "customer_id": 3,
+                "sku": "SKU-01",
+                "amount": 9.5,
+                "ordered_at": stamp(day - 1, 23),
+            }
+            for n in range(2)
+        ]
     pq.write_table(pa.Table.from_pylist(orders), out / "orders" / f"day={day:03d}.parquet")
     (out / "inventory").mkdir(exist_ok=True)
     lsn = day * 10_000
