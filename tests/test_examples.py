@@ -124,7 +124,20 @@ def test_shop_marts_over_ten_days(tmp_path: Path) -> None:
 
 
 def test_discount_experiment_needs_point_in_time_tiers(tmp_path: Path) -> None:
-    estimates, _ = run_example("discounts", tmp_path, "simulate", 14)
+    estimates, folder = run_example("discounts", tmp_path, "simulate", 14)
     naive, within = estimates["naive, all days"], estimates["all days, within tier (point in time)"]
     assert naive > 6  # inflated by the biased targeting of days 8-14 (true lift: 4 points)
     assert abs(within - 4.0) < 1.0
+    con = duckdb.connect(str(folder / "discounts.duckdb"), read_only=True)
+    try:  # the hard cases: re-sent row, late rows, missing day, new column, closed and returning users
+        assert con.execute(
+            "select count(*), count(distinct (user_id, date)), count(channel) from fact_treatment"
+        ).fetchone() == (2605, 2605, 800)
+        assert con.execute("select count(*) from fact_treatment where date = date '2026-03-05'").fetchone() == (205,)
+        assert con.execute("select count(*) from fact_treatment where date = date '2026-03-09'").fetchone() == (0,)
+        assert con.execute(
+            "select user_id, count(*) filter (where is_current) from dim_user where user_id in "
+            "(17, 42) group by 1 order by 1"
+        ).fetchall() == [(17, 0), (42, 1)]
+    finally:
+        con.close()

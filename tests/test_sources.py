@@ -77,3 +77,11 @@ def test_in_memory_sources(duck) -> None:
     reader = pa.RecordBatchReader.from_batches(pa.schema([("id", pa.int64())]), [pa.record_batch({"id": [3, 4]})])
     FullReload().run(reader, duck.url, table="t3")
     assert duck.rows("t") == [(1,)] and duck.rows("t2") == [(2,)] and duck.rows("t3") == [(3,), (4,)]
+
+
+def test_glob_across_a_schema_change_keeps_new_columns(tmp_path: Path, duck) -> None:
+    pq.write_table(pa.table({"id": [1], "ts": [1]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"id": [2], "ts": [2], "channel": ["web"]}), tmp_path / "b.parquet")
+    Append(cursor="ts").run(str(tmp_path / "a.parquet"), duck.url, table="t")
+    Append(cursor="ts", schema_change="add_columns").run(str(tmp_path / "*.parquet"), duck.url, table="t")
+    assert duck.rows("t") == [(1, 1, None), (2, 2, "web")]

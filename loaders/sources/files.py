@@ -56,9 +56,17 @@ class FileSource(Source):
     def dataset(self) -> ds.Dataset:
         files = self.files()
         fmt = self._format(files)
+        arrow_format = "json" if fmt == "jsonl" else fmt
         try:
-            return ds.dataset(files, format="json" if fmt == "jsonl" else fmt)
-        except (pa.ArrowInvalid, OSError) as e:
+            if len(files) == 1:
+                return ds.dataset(files, format=arrow_format)
+            # Files written before and after a schema change: the union of their columns (older files
+            # read as NULL). Left alone, the dataset would take the first file's schema and silently
+            # drop the new columns.
+            schemas = [ds.dataset(f, format=arrow_format).schema for f in files]
+            unified = pa.unify_schemas(schemas, promote_options="permissive")
+            return ds.dataset(files, format=arrow_format, schema=unified)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as e:
             raise SourceError(f"cannot read {self.path!r} as {fmt}: {e}") from None
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
