@@ -128,6 +128,7 @@ def test_model_risk_incidents_are_caught_on_their_days(tmp_path: Path) -> None:
     con = duckdb.connect(str(folder / "model_risk.duckdb"), read_only=True)
     try:  # after the upstream fixes every day is loaded once, with no NULL column and one score per key
         assert con.execute("select count(distinct as_of), count(*) from bureau_features").fetchone() == (14, 2800)
+        assert con.execute("select count(num_inquiries) from bureau_features").fetchone() == (600,)  # days 12-14
         assert con.execute("select count(*) from transaction_features where merchant_risk is null").fetchone() == (0,)
         assert con.execute("select count(*), count(distinct (customer_id, as_of)) from model_scores").fetchone() == (
             2800,

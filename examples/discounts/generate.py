@@ -71,8 +71,9 @@ def assignments(day: int) -> pa.Table | None:
         else:  # the "smart" targeting rule: gold users mostly get the big discount
             group = r.choices([0, 5, 10], weights=[1, 1, 8] if tier == "gold" else [5, 3, 2])[0]
         bought = int(r.random() < BASE_RATE[tier] + LIFT[group])
-        rows.append({"user_id": u, "date": day_date(day), "treatment_group": group, "target": bought,
-                     "sent_at": sent_at})
+        rows.append(
+            {"user_id": u, "date": day_date(day), "treatment_group": group, "target": bought, "sent_at": sent_at}
+        )
     if day == DUPLICATE_DAY:  # the source re-sends one row later the same night
         rows.append({**rows[0], "sent_at": sent_at + timedelta(minutes=30)})
     if day == LATE_DAY:  # five of yesterday's assignments only arrive today

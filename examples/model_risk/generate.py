@@ -7,6 +7,7 @@ Three sources feed the feature marts of a credit model, one file per day each:
 - transactions/  card transaction aggregates; on day 9 `merchant_risk` arrives all NULL
 - scores/        the model's daily scores; on day 11 a wrong model version is deployed and
                  re-scores yesterday's customers too (keys repeat, volume doubles)
+and from day 12 the bureau sends a new feature, `num_inquiries` (a schema change, not an incident).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ CUSTOMERS = range(1, 201)
 BUREAU_OUTAGE = {6, 7, 8}
 NULL_COLUMN_DAY = 9
 WRONG_MODEL_DAY = 11
+NEW_FEATURE_DAY = 12  # the bureau adds a feature column (a schema change)
 
 
 def as_of(day: int) -> date:
@@ -34,17 +36,13 @@ def bureau(day: int, fixed: bool = False) -> pa.Table | None:
     if day in BUREAU_OUTAGE and not fixed:
         return None
     r = random.Random(day)
-    return pa.Table.from_pylist(
-        [
-            {
-                "customer_id": c,
-                "as_of": as_of(day),
-                "credit_lines": r.randint(1, 9),
-                "utilisation": round(r.random(), 3),
-            }
-            for c in CUSTOMERS
-        ]
-    )
+    rows = [
+        {"customer_id": c, "as_of": as_of(day), "credit_lines": r.randint(1, 9), "utilisation": round(r.random(), 3)}
+        for c in CUSTOMERS
+    ]
+    if day >= NEW_FEATURE_DAY:
+        rows = [{**row, "num_inquiries": r.randint(0, 6)} for row in rows]
+    return pa.Table.from_pylist(rows)
 
 
 def transactions(day: int, fixed: bool = False) -> pa.Table:
