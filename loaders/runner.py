@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from loaders import batch as batch_rules
 from loaders import health
 from loaders.errors import DataContractError, LoaderError, SchemaChangeError, SourceError, SpecError
 from loaders.result import Counts, LoadResult
@@ -84,23 +85,6 @@ def load_mart(
     finally:
         if own_target:
             tgt.close()
-
-
-def coerce_bound(value: Any, family: str, mart: str) -> Any:
-    """A --from/--to value (often a string from the command line) in the type of its column."""
-    if not isinstance(value, str):
-        return value.date() if family == "date" and isinstance(value, datetime) else value
-    try:
-        if family in ("integer",):
-            return int(value)
-        if family in ("float", "decimal"):
-            return float(value)
-        if family in ("date", "timestamp", "timestamptz"):
-            parsed = datetime.fromisoformat(value)
-            return parsed.date() if family == "date" else parsed
-    except ValueError:
-        raise SpecError(f"--from/--to value {value!r} does not fit a {family} column", mart=mart) from None
-    return value
 
 
 def run_project(
@@ -254,8 +238,11 @@ class _Load:
         staged = self.target.stage(conn, reader, f"_loaders_stage_{self.run_id[:8]}")
         table, table_columns, columns = self.prepare_table(conn, staged)
         if self.window:
-            staged = self.keep_window(conn, staged)
-        batch, rows = self.prepare_batch(conn, staged, cursor, bound)
+            staged, self.window = batch_rules.keep_window(
+                conn, self.target, staged, self.window_column(), self.window, self.mart
+            )
+        rules = batch_rules.BatchRules(self.mart, spec.keys, cursor, self.strategy.dedupe_column())
+        batch, rows = batch_rules.prepare(conn, self.target, staged, rules, bound)
         ctx = LoadContext(
             mart=self.mart,
             spec=spec,
@@ -320,18 +307,6 @@ class _Load:
                 mart=self.mart,
             )
         return column
-
-    def keep_window(self, conn: sa.Connection, staged: Staged) -> Staged:
-        """Backfill: keep only the batch rows whose cursor (or partition) lies in [from, to)."""
-        column = staged.table.c[self.window_column()]
-        family = next(c.family for c in staged.columns if c.name == column.name)
-        start, end = (coerce_bound(v, family, self.mart) for v in self.window or (None, None))
-        outside = sa.or_(
-            column.is_(None), column < sa.literal(start, column.type), column >= sa.literal(end, column.type)
-        )
-        staged = self.target.remove_from_stage(conn, staged, outside)
-        self.window = (start, end)
-        return staged
 
     def lower_bound(self, watermark: Any) -> Any:
         """Rows must be past this: the watermark, less the look-back if one is set."""
@@ -437,78 +412,6 @@ class _Load:
             self.target.add_columns(conn, self.ref, [source[c] for c in new])
             self.added = new
         return bool(new)
-
-    # ------------------------------------------------------------------ the batch
-    def prepare_batch(
-        self, conn: sa.Connection, staged: Staged, cursor: str | None, bound: Any
-    ) -> tuple[sa.Table, int]:
-        """Keep rows past the watermark, one per key if asked; then check keys are usable."""
-        stage, keys = staged.table, self.spec.keys
-        if cursor:
-            nulls = self.count(conn, stage, stage.c[cursor].is_(None))
-            if nulls:
-                raise DataContractError(
-                    f"cursor column {cursor!r} has {nulls} NULLs in this batch; "
-                    "rows without a cursor can never be loaded once",
-                    mart=self.mart,
-                )
-        if keys:
-            nulls = self.count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)))
-            if nulls:
-                col = next(k for k in keys if self.count(conn, stage, stage.c[k].is_(None)))
-                raise DataContractError(
-                    f"key column {col!r} has NULLs in {nulls} rows of this batch; keys must be non-null", mart=self.mart
-                )
-        if cursor and bound is not None:
-            # Rows at or below the watermark are dropped from the stage itself (pushdown usually
-            # left none), so every later statement reads only the rows to apply.
-            staged = self.target.remove_from_stage(
-                conn, staged, stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
-            )
-            stage = staged.table
-        dedupe = self.strategy.dedupe_column()
-        batch = stage
-        if dedupe:
-            self.check_unique(conn, stage, [*keys, dedupe], tie=dedupe)
-            ranked = sa.select(
-                stage,
-                sa.func.row_number()
-                .over(partition_by=[stage.c[k] for k in keys], order_by=stage.c[dedupe].desc())
-                .label("_rn"),
-            ).subquery("ranked")
-            chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
-            batch = self.target.create_temp_as(conn, f"{stage.name}_batch", chosen)
-        elif keys:
-            self.check_unique(conn, batch, keys)
-        rows = staged.rows if batch is stage and bound is None else self.count(conn, batch)
-        return batch, rows
-
-    def check_unique(self, conn: sa.Connection, table: sa.Table, cols: list[str], tie: str | None = None) -> None:
-        groups = (
-            sa.select(*(table.c[c] for c in cols), sa.func.count().label("n"))
-            .group_by(*(table.c[c] for c in cols))
-            .having(sa.func.count() > 1)
-        )
-        example = conn.execute(groups.order_by(sa.desc("n")).limit(1)).first()
-        if example is None:
-            return
-        total = conn.execute(sa.select(sa.func.count()).select_from(groups.subquery())).scalar()
-        shown = ", ".join(f"{c}={example[i]!r}" for i, c in enumerate(cols))
-        if tie:
-            raise DataContractError(
-                f"{total} keys have more than one row with the same {tie!r}, e.g. {shown} "
-                f"({example[-1]} rows); cannot tell which row wins",
-                mart=self.mart,
-            )
-        raise DataContractError(
-            f"{total} keys appear more than once in this batch, e.g. {shown} ({example[-1]} rows); "
-            "keys must be unique, or set `dedupe_by: COLUMN` to keep the latest row per key",
-            mart=self.mart,
-        )
-
-    @staticmethod
-    def count(conn: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar() or 0)
 
     # ------------------------------------------------------------------ state
     def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:

@@ -1,0 +1,117 @@
+"""From a staged table to the rows a strategy applies: watermark and window filters, NULL and
+duplicate-key checks, one row per key when a dedupe column says which wins.
+
+Separate from the runner so the rules for *which* rows take part in a load read in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from loaders.errors import DataContractError, SpecError
+from loaders.targets import Staged, Target
+
+
+@dataclass(frozen=True)
+class BatchRules:
+    mart: str
+    keys: list[str]
+    cursor: str | None
+    #: keep one row per key, the one with the greatest value of this column (ties are an error)
+    dedupe: str | None
+
+
+def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRules, bound: Any) -> tuple[sa.Table, int]:
+    """Keep rows past the watermark (``bound``), one per key if asked; check keys are usable."""
+    stage, keys, cursor = staged.table, rules.keys, rules.cursor
+    if cursor and (nulls := count(conn, stage, stage.c[cursor].is_(None))):
+        raise DataContractError(
+            f"cursor column {cursor!r} has {nulls} NULLs in this batch; rows without a cursor can never be loaded once",
+            mart=rules.mart,
+        )
+    if keys and (nulls := count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)))):
+        col = next(k for k in keys if count(conn, stage, stage.c[k].is_(None)))
+        raise DataContractError(
+            f"key column {col!r} has NULLs in {nulls} rows of this batch; keys must be non-null", mart=rules.mart
+        )
+    if cursor and bound is not None:
+        # Rows at or below the watermark leave the stage itself (pushdown usually left none), so every
+        # later statement reads only the rows to apply.
+        staged = target.remove_from_stage(conn, staged, stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type))
+        stage = staged.table
+    batch = stage
+    if rules.dedupe:
+        check_unique(conn, stage, [*keys, rules.dedupe], rules.mart, tie=rules.dedupe)
+        ranked = sa.select(
+            stage,
+            sa.func.row_number()
+            .over(partition_by=[stage.c[k] for k in keys], order_by=stage.c[rules.dedupe].desc())
+            .label("_rn"),
+        ).subquery("ranked")
+        chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
+        batch = target.create_temp_as(conn, f"{stage.name}_batch", chosen)
+    elif keys:
+        check_unique(conn, batch, keys, rules.mart)
+    rows = staged.rows if batch is stage and bound is None else count(conn, batch)
+    return batch, rows
+
+
+def keep_window(
+    conn: sa.Connection, target: Target, staged: Staged, column_name: str, window: tuple[Any, Any], mart: str
+) -> tuple[Staged, tuple[Any, Any]]:
+    """Backfill: keep only the rows whose cursor (or partition) lies in [from, to); returns the typed window."""
+    column = staged.table.c[column_name]
+    family = next(c.family for c in staged.columns if c.name == column_name)
+    start, end = (coerce_bound(v, family, mart) for v in window)
+    outside = sa.or_(column.is_(None), column < sa.literal(start, column.type), column >= sa.literal(end, column.type))
+    return target.remove_from_stage(conn, staged, outside), (start, end)
+
+
+def coerce_bound(value: Any, family: str, mart: str) -> Any:
+    """A --from/--to value (often a string from the command line) in the type of its column."""
+    if not isinstance(value, str):
+        return value.date() if family == "date" and isinstance(value, datetime) else value
+    try:
+        if family == "integer":
+            return int(value)
+        if family in ("float", "decimal"):
+            return float(value)
+        if family in ("date", "timestamp", "timestamptz"):
+            parsed = datetime.fromisoformat(value)
+            return parsed.date() if family == "date" else parsed
+    except ValueError:
+        raise SpecError(f"--from/--to value {value!r} does not fit a {family} column", mart=mart) from None
+    return value
+
+
+def check_unique(conn: sa.Connection, table: sa.Table, cols: list[str], mart: str, tie: str | None = None) -> None:
+    """Fail with an example when ``cols`` repeat; with ``tie``, the dedupe column cannot pick a winner."""
+    groups = (
+        sa.select(*(table.c[c] for c in cols), sa.func.count().label("n"))
+        .group_by(*(table.c[c] for c in cols))
+        .having(sa.func.count() > 1)
+    )
+    example = conn.execute(groups.order_by(sa.desc("n")).limit(1)).first()
+    if example is None:
+        return
+    total = conn.execute(sa.select(sa.func.count()).select_from(groups.subquery())).scalar()
+    shown = ", ".join(f"{c}={example[i]!r}" for i, c in enumerate(cols))
+    if tie:
+        raise DataContractError(
+            f"{total} keys have more than one row with the same {tie!r}, e.g. {shown} "
+            f"({example[-1]} rows); cannot tell which row wins",
+            mart=mart,
+        )
+    raise DataContractError(
+        f"{total} keys appear more than once in this batch, e.g. {shown} ({example[-1]} rows); "
+        "keys must be unique, or set `dedupe_by: COLUMN` to keep the latest row per key",
+        mart=mart,
+    )
+
+
+def count(conn: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar() or 0)
