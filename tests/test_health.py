@@ -135,5 +135,10 @@ def test_model_risk_incidents_are_caught_on_their_days(tmp_path: Path) -> None:
             2800,
         )
         assert con.execute("select distinct model_version from model_scores").fetchall() == [("pd-v3.1",)]
+        # the account dimension: account 5 closed on day 4 and reopened on day 10, versions not overlapping
+        assert con.execute(
+            "select count(*), count(*) filter (where is_current), min(valid_to) < max(valid_from) "
+            "from dim_account where customer_id = 5"
+        ).fetchone() == (2, 1, True)
     finally:
         con.close()

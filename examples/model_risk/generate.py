@@ -8,6 +8,8 @@ Three sources feed the feature marts of a credit model, one file per day each:
 - scores/        the model's daily scores; on day 11 a wrong model version is deployed and
                  re-scores yesterday's customers too (keys repeat, volume doubles)
 and from day 12 the bureau sends a new feature, `num_inquiries` (a schema change, not an incident).
+- accounts.parquet  the customers' credit accounts as of the day: limits change, accounts close (they
+                    leave the snapshot) and account 5, closed on day 4, reopens on day 10.
 """
 
 from __future__ import annotations
@@ -90,6 +92,27 @@ def scores(day: int, fixed: bool = False) -> pa.Table:
     )
 
 
+def accounts(day: int) -> pa.Table:
+    state = {
+        c: {"customer_id": c, "credit_limit": 1000 + 250 * (c % 8), "updated_at": datetime(2026, 1, 1)}
+        for c in CUSTOMERS
+    }
+    closed: set[int] = set()
+    for d in range(2, day + 1):
+        r = random.Random(400 + d)
+        for c in r.sample(sorted(set(state) - closed), 5):
+            state[c] = {
+                **state[c],
+                "credit_limit": state[c]["credit_limit"] + 500,
+                "updated_at": datetime.combine(as_of(d), datetime.min.time()) + timedelta(hours=10),
+            }
+        closed |= {5} if d == 4 else {r.choice(sorted(set(state) - closed - {5}))} if d % 3 == 0 else set()
+        if d == 10:  # account 5 reopens
+            closed.discard(5)
+            state[5] = {**state[5], "updated_at": datetime.combine(as_of(d), datetime.min.time()) + timedelta(hours=9)}
+    return pa.Table.from_pylist([state[c] for c in CUSTOMERS if c not in closed])
+
+
 def write_day(day: int, out: Path) -> None:
     for name in ("bureau", "transactions", "scores"):
         (out / name).mkdir(parents=True, exist_ok=True)
@@ -97,6 +120,7 @@ def write_day(day: int, out: Path) -> None:
         pq.write_table(table, out / "bureau" / f"day={day:03d}.parquet")
     pq.write_table(transactions(day), out / "transactions" / f"day={day:03d}.parquet")
     pq.write_table(scores(day), out / "scores" / f"day={day:03d}.parquet")
+    pq.write_table(accounts(day), out / "accounts.parquet")
 
 
 def redeliver(day: int, out: Path) -> list[str]:
