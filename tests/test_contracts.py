@@ -3,6 +3,8 @@ not the rows, not the watermark, not the run log's past (one ``failed`` row is a
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +43,22 @@ def assert_unchanged_after_failure(engine: Any, before: tuple[Any, ...], table: 
     assert set(before[2]) <= set(runs), "run log's past changed"
     added = [r for r in runs if r not in before[2]]
     assert len(added) == 1 and added[0][1] == "failed" and added[0][3]
+
+
+@contextlib.contextmanager
+def failing_on(prefix: str) -> Iterator[None]:
+    """Make the statement starting with ``prefix`` fail mid-load (the failed-run log row still passes)."""
+    import sqlalchemy as sa
+
+    def boom(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith(prefix) and "failed" not in str(args):
+            raise RuntimeError("injected failure")
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", boom)
+    try:
+        yield
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", boom)
 
 
 @pytest.fixture
@@ -107,21 +125,11 @@ def test_failure_midway_rolls_back_statements_already_run(engine: Any) -> None:
 @pytest.mark.parametrize("fail_on", ["INSERT INTO t ", "INSERT INTO _loaders_runs"])
 def test_injected_failure_after_data_statements_changes_nothing(merged: Any, fail_on: str) -> None:
     """A failure after the UPDATE ran (or as the run log is written) rolls back data and watermark."""
-    import sqlalchemy as sa
 
     before = snapshot(merged)
-
-    def boom(conn, cursor, statement, *args):
-        if statement.startswith(fail_on) and "failed" not in str(args):
-            raise RuntimeError("injected failure")
-
     rows = [{"id": 1, "v": "changed", "ts": datetime(2026, 1, 5)}, {"id": 2, "v": "new", "ts": datetime(2026, 1, 5)}]
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", boom)
-    try:
-        with pytest.raises(RuntimeError, match="injected"):
-            Merge(keys=["id"], cursor="ts").run(rows, merged.url, table="t")
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", boom)
+    with failing_on(fail_on), pytest.raises(RuntimeError, match="injected"):
+        Merge(keys=["id"], cursor="ts").run(rows, merged.url, table="t")
     assert_unchanged_after_failure(merged, before)  # the `failed` row itself is let through
 
 
@@ -130,38 +138,18 @@ def test_new_table_is_not_left_behind_by_a_failed_first_load(engine: Any) -> Non
     with pytest.raises(DataContractError):
         Merge(keys=["id"], cursor="ts").run([{"id": 1, "ts": None}], engine.url, table="t")
     assert not engine.table_exists("t")
-    import sqlalchemy as sa
-
-    def boom(conn, cursor, statement, *args):
-        if statement.startswith("INSERT INTO t "):
-            raise RuntimeError("injected failure")
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", boom)
-    try:
-        with pytest.raises(RuntimeError):
-            Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", boom)
+    with failing_on("INSERT INTO t "), pytest.raises(RuntimeError):
+        Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
     assert not engine.table_exists("t")
 
 
 def test_added_columns_are_undone_by_a_failed_load(merged: Any) -> None:
-    import sqlalchemy as sa
 
     before = snapshot(merged)
-
-    def boom(conn, cursor, statement, *args):
-        if statement.startswith("INSERT INTO t "):
-            raise RuntimeError("injected failure")
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", boom)
-    try:
-        with pytest.raises(RuntimeError):
-            Merge(keys=["id"], schema_change="add_columns").run(
-                [{"id": 9, "v": "x", "ts": TS, "extra": 1}], merged.url, table="t"
-            )
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", boom)
+    with failing_on("INSERT INTO t "), pytest.raises(RuntimeError):
+        Merge(keys=["id"], schema_change="add_columns").run(
+            [{"id": 9, "v": "x", "ts": TS, "extra": 1}], merged.url, table="t"
+        )
     assert_unchanged_after_failure(merged, before)
 
 
