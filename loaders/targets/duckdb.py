@@ -73,7 +73,6 @@ class DuckDBTarget(Target):
     supports_merge: ClassVar[bool] = True
     #: DuckDB joins by hash; an ART index would only slow the UPDATEs down
     indexes_keys: ClassVar[bool] = False
-    default_merge_method: ClassVar[str] = "update_insert"
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
