@@ -6,7 +6,7 @@ from pathlib import Path
 from airflow.sdk import dag, task
 
 from loaders.airflow import mart_asset
-from loaders.spec import load_project
+from loaders.project import load_project
 
 _MARTS = Path(os.environ.get("LOADERS_MARTS_DIR", Path(__file__).parent / "marts")) / "quickstart.yaml"
 _PROJECT = load_project(_MARTS)

@@ -1,5 +1,6 @@
-"""From a staged table to the rows a strategy applies: watermark and window filters, NULL and
-duplicate-key checks, one row per key when a dedupe column says which wins.
+"""Which rows take part in a load: the source's column contract, then from the staged table the
+watermark and window filters, NULL and duplicate-key checks, and one row per key when a dedupe column
+says which wins.
 
 Separate from the runner so the rules for *which* rows take part in a load read in one place.
 """
@@ -8,12 +9,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
-from loaders.errors import DataContractError, SpecError
-from loaders.targets import Staged, Target
+from loaders.errors import DataContractError, LoaderError, SourceError, SpecError
+from loaders.sources import Pushdown, Source
+
+if TYPE_CHECKING:
+    from loaders.strategies import Strategy
+    from loaders.targets import Staged, Target
+
+
+def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[Any], mart: str) -> pa.RecordBatchReader:
+    """Start reading the source and check it has every column the mart needs, before anything is staged."""
+    try:
+        reader = source.read(pushdown)
+    except LoaderError as e:
+        raise e.for_mart(mart) from None
+    except (OSError, pa.ArrowException) as e:
+        raise SourceError(f"cannot read {source.describe()}: {e}", mart=mart) from None
+    names = reader.schema.names
+    for role, cols in required_columns(strategy).items():
+        missing = [c for c in cols if c not in names]
+        if missing:
+            raise DataContractError(
+                f"{role} column {missing[0]!r} is not in the source; source columns: {', '.join(names)}", mart=mart
+            )
+    return reader
+
+
+def required_columns(strategy: Strategy[Any]) -> dict[str, list[str]]:
+    """The source columns a mart cannot load without, by the role that needs them (named in errors)."""
+    s = strategy.spec
+    roles = {
+        "key": s.keys,
+        "cursor": [s.cursor_column] if s.cursor_column else [],
+        "dedupe_by": [s.dedupe_by] if s.dedupe_by else [],
+    }
+    named = {c for cols in roles.values() for c in cols}
+    roles["required"] = [c for c in strategy.required_columns() if c not in named]
+    return roles
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from loaders.errors import LoaderError, SpecError
+from loaders.project import Project, load_project
 from loaders.result import LoadResult
-from loaders.spec import STRATEGY_NAMES, Project, load_project
+from loaders.strategies import STRATEGY_NAMES
 
 app = typer.Typer(
     add_completion=False,

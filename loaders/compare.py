@@ -19,11 +19,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import duckdb
+import sqlalchemy as sa
 
 from loaders.errors import LoaderError, SpecError
+from loaders.project import parse_mart
 from loaders.runner import load_mart
-from loaders.spec import parse_mart
+from loaders.spec import MartBase
+from loaders.strategies import for_spec
+from loaders.targets import TableRef, Target, open_target
 
 
 @dataclass
@@ -62,101 +65,101 @@ def compare(folder: Path, days: int, work: Path) -> list[Score]:
     data, db = work / "data", work / "compare.duckdb"
     url = f"duckdb:///{db}"
     scores = {name: Score(name) for name in scenario.STRATEGIES}
-    for day in range(1, days + 1):
-        scenario.generate(day, data, truth)
-        run_time = scenario.stamp(day + 1, 2)  # each load runs early the next morning
-        for name, options in scenario.STRATEGIES.items():
-            mart = table_name(name)
-            spec = parse_mart(
-                mart, {**options, "source": {"path": str(data / "customers.parquet")}, "schema_change": "add_columns"}
-            )
-            start = time.perf_counter()
-            try:
-                load_mart(mart, spec, url, run_time=run_time)
-            except LoaderError:
-                scores[name].failed_days.append(day)
-            scores[name].seconds += time.perf_counter() - start
-        late = getattr(scenario, "LATE_CHANGE", None)
-        with duckdb.connect(str(db), read_only=True) as con:
-            for name, options in scenario.STRATEGIES.items():
-                if late and day == late["day"] and db_has(con, table_name(name)):
-                    view = current_view(options, table_name(name), scenario.KEYS)
-                    hits = con.execute(f"select count(*) from ({view}) where {late['column']} = ?", [late["value"]])
-                    scores[name].late_caught = bool((hits.fetchone() or (0,))[0])
-                if db_has(con, table_name(name)):
-                    found = duplicates(con, options, table_name(name), scenario.KEYS)
-                    scores[name].duplicates = max(scores[name].duplicates, found)
-    con = duckdb.connect(str(db), read_only=True)
+    specs = {}
+    for name, options in scenario.STRATEGIES.items():
+        source = {"path": str(data / "customers.parquet")}
+        specs[name] = parse_mart(table_name(name), {**options, "source": source, "schema_change": "add_columns"})
+    target = open_target(url)
     try:
-        for name, options in scenario.STRATEGIES.items():
-            score_strategy(con, scores[name], options, scenario, truth)
+        for day in range(1, days + 1):
+            scenario.generate(day, data, truth)
+            run_time = scenario.stamp(day + 1, 2)  # each load runs early the next morning
+            for name, spec in specs.items():
+                start = time.perf_counter()
+                try:
+                    load_mart(table_name(name), spec, target, run_time=run_time)
+                except LoaderError:
+                    scores[name].failed_days.append(day)
+                scores[name].seconds += time.perf_counter() - start
+            with target.connect() as conn:
+                for name, spec in specs.items():
+                    check_day(conn, target, scores[name], spec, scenario, day)
+        with target.connect() as conn:
+            for name, spec in specs.items():
+                score_strategy(conn, target, scores[name], spec, scenario, truth)
     finally:
-        con.close()
+        target.close()
     return list(scores.values())
 
 
-def current_view(options: dict[str, Any], table: str, keys: list[str]) -> str:
-    """The rows a reader takes as 'now' for each way of loading."""
-    strategy = options["strategy"]
-    if strategy == "append":
-        return (
-            f"select * from {table} qualify row_number() over "
-            f"(partition by {', '.join(keys)} order by updated_at desc) = 1"
-        )
-    if strategy == "scd2":
-        return f"select * from {table} where is_current"
-    if strategy == "snapshot":
-        return f"select * from {table} where snapshot_date = (select max(snapshot_date) from {table})"
-    return f"select * from {table}"
+def table_of(conn: sa.Connection, target: Target, name: str) -> sa.Table | None:
+    columns = target.describe_table(conn, TableRef(name))
+    return None if columns is None else target.sa_table(TableRef(name), columns)
 
 
-def db_has(con: Any, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchone()[0])
+def current_view(spec: MartBase, table: sa.Table, keys: list[str]) -> sa.Subquery:
+    """The rows a reader takes as 'now': the strategy's current rows, and from an incremental log (a
+    mart with a cursor) the newest row per key."""
+    rows = for_spec(spec).current_rows(table)
+    cursor = spec.cursor_column
+    if cursor:
+        now = rows.subquery()
+        newest = sa.func.row_number().over(partition_by=[now.c[k] for k in keys], order_by=now.c[cursor].desc())
+        ranked = sa.select(now, newest.label("_newest")).subquery()
+        rows = sa.select(*(ranked.c[c.name] for c in table.columns)).where(ranked.c._newest == 1)
+    return rows.subquery("now")
 
 
-def duplicates(con: Any, options: dict[str, Any], table: str, keys: list[str]) -> int:
-    view = current_view(options, table, keys)
-    return int(
-        con.execute(
-            f"select count(*) from (select {', '.join(keys)} from ({view}) group by all having count(*) > 1)"
-        ).fetchone()[0]
-    )
-
-
-def as_of_view(options: dict[str, Any], table: str, scenario: ModuleType, day: int) -> str | None:
-    """The rows as they were at the end of `day`, if the strategy keeps history."""
-    if options["strategy"] == "scd2":
-        end = scenario.stamp(day + 1, 0)
-        return (
-            f"select * from {table} where valid_from < timestamp '{end}' "
-            f"and (valid_to is null or valid_to >= timestamp '{end}')"
-        )
-    if options["strategy"] == "snapshot":  # the snapshot taken the next morning
-        return f"select * from {table} where snapshot_date = date '{scenario.day_date(day + 1)}'"
-    return None
+def check_day(
+    conn: sa.Connection, target: Target, score: Score, spec: MartBase, scenario: ModuleType, day: int
+) -> None:
+    """After each day: duplicates in the current view, and whether the late change was caught."""
+    table = table_of(conn, target, spec.table or table_name(score.strategy))
+    if table is None:
+        return
+    view, keys = current_view(spec, table, scenario.KEYS), scenario.KEYS
+    late = getattr(scenario, "LATE_CHANGE", None)
+    if late and day == late["day"]:
+        hits = conn.execute(sa.select(sa.func.count()).where(view.c[late["column"]] == late["value"])).scalar()
+        score.late_caught = bool(hits)
+    repeated = sa.select(*(view.c[k] for k in keys)).group_by(*(view.c[k] for k in keys)).having(sa.func.count() > 1)
+    found = conn.execute(sa.select(sa.func.count()).select_from(repeated.subquery())).scalar() or 0
+    score.duplicates = max(score.duplicates, int(found))
 
 
 def score_strategy(
-    con: Any, score: Score, options: dict[str, Any], scenario: ModuleType, truth: list[dict[int, dict[str, Any]]]
+    conn: sa.Connection,
+    target: Target,
+    score: Score,
+    spec: MartBase,
+    scenario: ModuleType,
+    truth: list[dict[int, dict[str, Any]]],
 ) -> None:
-    table, keys, tracked = table_name(score.strategy), scenario.KEYS, scenario.TRACKED
-    cols = ", ".join([*keys, *tracked])
-    now = {tuple(r) for r in con.execute(f"select {cols} from ({current_view(options, table, keys)})").fetchall()}
-    want = {tuple(row[c] for c in [*keys, *tracked]) for row in truth[-1].values()}
+    table = table_of(conn, target, spec.table or table_name(score.strategy))
+    if table is None:
+        return
+    keys, cols = scenario.KEYS, [*scenario.KEYS, *scenario.TRACKED]
+
+    def rows(view: sa.FromClause) -> set[tuple[Any, ...]]:
+        return {tuple(r) for r in conn.execute(sa.select(*(view.c[c] for c in cols)))}
+
+    now = rows(current_view(spec, table, keys))
+    want = {tuple(row[c] for c in cols) for row in truth[-1].values()}
     score.correct_now = len(now & want) / len(want) if want else 1.0
     true_keys = {w[: len(keys)] for w in want}
-    view_keys = [r[: len(keys)] for r in now]
-    score.deletes_missed = len({k for k in view_keys if k not in true_keys})
-    score.rows_stored = con.execute(f"select count(*) from {table}").fetchone()[0]
-    if as_of_view(options, table, scenario, 1) is None:
+    score.deletes_missed = len({r[: len(keys)] for r in now if r[: len(keys)] not in true_keys})
+    score.rows_stored = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+    strategy = for_spec(spec)
+    if strategy.as_of(table, scenario.stamp(1, 0)) is None:
         return
     right = total = 0
     for day, state in enumerate(truth, start=1):
-        view = as_of_view(options, table, scenario, day)
-        then = {tuple(r) for r in con.execute(f"select {cols} from ({view})").fetchall()}
+        then_query = strategy.as_of(table, scenario.stamp(day + 1, 0))  # the end of that day
+        assert then_query is not None
+        then = rows(then_query.subquery())
         for row in state.values():
             total += 1
-            right += tuple(row[c] for c in [*keys, *tracked]) in then
+            right += tuple(row[c] for c in cols) in then
     score.history = right / total if total else None
 
 

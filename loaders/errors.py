@@ -17,6 +17,10 @@ class LoaderError(Exception):
         self.mart = mart
         super().__init__(f"mart {mart}: {message}" if mart else message)
 
+    def for_mart(self, mart: str) -> LoaderError:
+        """This error naming ``mart``, if it names none yet (raised where the mart was not known)."""
+        return self if self.mart else type(self)(str(self), mart=mart)
+
 
 class SpecError(LoaderError):
     """The mart spec (YAML or Python options) is invalid."""
@@ -50,3 +54,9 @@ class TransientTargetError(TargetError):
 
 class TargetLocked(TransientTargetError):
     """Another run holds the lock on this mart (or the whole database file)."""
+
+
+def first_line(error: BaseException) -> str:
+    """A driver's message without its detail lines (or the class name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

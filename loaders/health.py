@@ -59,9 +59,14 @@ def before_load(ctx: LoadContext[Any], checks: Checks) -> dict[str, float | None
 
 
 def evaluate(
-    ctx: LoadContext[Any], checks: Checks, history: list[dict[str, Any]], table_nulls: dict[str, float | None]
+    ctx: LoadContext[Any],
+    checks: Checks,
+    history: list[dict[str, Any]],
+    table_nulls: dict[str, float | None],
+    current: sa.Select[Any],
 ) -> list[CheckResult]:
-    """Run every configured check; ``history`` is the mart's earlier successful runs, newest first."""
+    """Run every configured check; ``history`` is the mart's earlier successful runs, newest first, and
+    ``current`` the table's current rows as the strategy defines them (e.g. SCD2's open versions)."""
     results: list[CheckResult] = []
     if checks.freshness:
         results.append(freshness(ctx, checks))
@@ -70,7 +75,7 @@ def evaluate(
     if checks.null_rate:
         results.extend(null_rate(ctx, checks, table_nulls))
     if checks.unique_keys:
-        results.append(unique_keys(ctx))
+        results.append(unique_keys(ctx, current))
     if checks.on_failure == "warn":
         results = [CheckResult(r.name, "warn", r.detail) if r.status == "fail" else r for r in results]
     return results
@@ -88,7 +93,7 @@ def freshness(ctx: LoadContext[Any], checks: Checks) -> CheckResult:
     now: datetime | date = ctx.run_time
     if isinstance(newest, datetime) and newest.tzinfo is not None:
         newest = newest.astimezone(timezone.utc).replace(tzinfo=None)
-    if isinstance(newest, str):  # SQLite hands timestamps back as text when the type is not declared
+    if isinstance(newest, str):  # an engine that keeps timestamps as text hands them back as strings
         newest = datetime.fromisoformat(newest)
     if not isinstance(newest, datetime) and isinstance(newest, date):
         now = ctx.run_time.date()
@@ -157,11 +162,9 @@ def null_rate(ctx: LoadContext[Any], checks: Checks, table_nulls: dict[str, floa
     return out
 
 
-def unique_keys(ctx: LoadContext[Any]) -> CheckResult:
-    t, keys = ctx.table, ctx.spec.keys
-    current = getattr(ctx.spec, "is_current_column", None)
-    where = [t.c[current] == sa.true()] if current and current in t.c else []
-    dupes = sa.select(*(t.c[k] for k in keys)).where(*where).group_by(*(t.c[k] for k in keys))
+def unique_keys(ctx: LoadContext[Any], current: sa.Select[Any]) -> CheckResult:
+    t, keys = current.subquery("current"), ctx.spec.keys
+    dupes = sa.select(*(t.c[k] for k in keys)).group_by(*(t.c[k] for k in keys))
     count = ctx.scalar(sa.select(sa.func.count()).select_from(dupes.having(sa.func.count() > 1).subquery()))
     if count:
         return CheckResult(

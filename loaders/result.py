@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
+
+from pydantic import TypeAdapter
+
+
+def utcnow() -> datetime:
+    """Load times are naive UTC: every engine stores them the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
@@ -18,28 +25,25 @@ class Counts:
     unchanged: int = 0
 
 
-@dataclass
-class LoadResult:
+@dataclass(kw_only=True)
+class LoadResult(Counts):
+    """One load's outcome: the strategy's counts plus what the run log records about it."""
+
     mart: str
     strategy: str
     table: str
-    status: str  # "success" | "failed" | "planned" | "skipped"
+    status: str  # "success" | "failed" | "planned" | "skipped" | "reset"
     run_id: str
     started_at: datetime
     finished_at: datetime
     rows_in: int = 0
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    closed: int = 0
-    unchanged: int = 0
     watermark_before: Any = None
     watermark_after: Any = None
     error: str | None = None
     #: the caller's name for this batch (an Airflow task instance); a key already applied is skipped
     batch_key: str | None = None
-    #: health checks: [{"name", "status": pass|warn|fail, "detail"}]
-    checks: list[dict[str, str]] = field(default_factory=list)
+    #: health checks: [{"name", "status": pass|warn|fail, "detail", "value"}]
+    checks: list[dict[str, Any]] = field(default_factory=list)
     #: statements the load ran (filled by ``plan``)
     sql: list[str] = field(default_factory=list)
 
@@ -51,13 +55,16 @@ class LoadResult:
     def ok(self) -> bool:
         return self.status != "failed"
 
+    def count(self, counts: Counts) -> None:
+        """Take a strategy's counts."""
+        for name in Counts.__dataclass_fields__:
+            setattr(self, name, getattr(counts, name))
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly (for XCom and --json): datetimes and watermarks as ISO strings."""
-        out = asdict(self)
+        """JSON-friendly (for XCom and --json): datetimes, dates and decimals as strings."""
+        out: dict[str, Any] = _DUMP.dump_python(self, mode="json")
         out["seconds"] = round(self.seconds, 3)
-        for k, v in out.items():
-            if hasattr(v, "isoformat"):
-                out[k] = v.isoformat()
-            elif v is not None and not isinstance(v, (int, float, str, list, bool)):
-                out[k] = str(v)
         return out
+
+
+_DUMP = TypeAdapter(LoadResult)

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import decimal
 import json
-from datetime import date, datetime
-from typing import Any
+import uuid
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
-from loaders.result import LoadResult
-from loaders.targets.base import Column, TableRef, Target, sa_family
+from loaders.errors import SpecError
+from loaders.result import LoadResult, utcnow
+from loaders.targets.columns import Column, TableRef, sa_family
+
+if TYPE_CHECKING:
+    from loaders.targets.base import Target
 
 WATERMARKS = "_loaders_watermarks"
-#: microseconds everywhere: MariaDB's plain DATETIME keeps whole seconds, which would make the order
-#: of runs within one second (and so "the last N runs" of the health checks) arbitrary
-TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 RUNS = "_loaders_runs"
 
 
-def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
+def _tables(schema: str | None, timestamp: Any = None) -> tuple[sa.Table, sa.Table]:
+    """The state tables. ``timestamp`` is the adapter's microsecond timestamp type, so the order of
+    runs within one second (and so "the last N runs" of the health checks) is kept on every engine."""
+    stamp = timestamp if timestamp is not None else sa.DateTime()
     md = sa.MetaData()
     watermarks = sa.Table(
         WATERMARKS,
@@ -35,7 +39,7 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("cursor_column", sa.String(255)),
         sa.Column("value", sa.Text),
         sa.Column("value_type", sa.String(32)),
-        sa.Column("updated_at", TIMESTAMP),
+        sa.Column("updated_at", stamp),
         schema=schema,
     )
     runs = sa.Table(
@@ -45,8 +49,8 @@ def _tables(schema: str | None) -> tuple[sa.Table, sa.Table]:
         sa.Column("mart", sa.String(255)),
         sa.Column("strategy", sa.String(32)),
         sa.Column("target_table", sa.String(512)),
-        sa.Column("started_at", TIMESTAMP),
-        sa.Column("finished_at", TIMESTAMP),
+        sa.Column("started_at", stamp),
+        sa.Column("finished_at", stamp),
         sa.Column("status", sa.String(16)),
         sa.Column("rows_in", sa.BigInteger),
         sa.Column("inserted", sa.BigInteger),
@@ -70,7 +74,7 @@ class State:
     def __init__(self, target: Target, schema: str | None = None) -> None:
         self.target = target
         self.schema = schema
-        self.watermarks, self.runs = _tables(schema)
+        self.watermarks, self.runs = _tables(schema, target.timestamp_type())
 
     def ensure(self, conn: sa.Connection) -> None:
         """Create the state tables if missing; checked once per target and schema in a process."""
@@ -157,6 +161,26 @@ class State:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+# ---------------------------------------------------------------------- watermark maths (pure)
+def minus_lookback(watermark: Any, lookback: Any, cursor: str | None) -> Any:
+    """The watermark less a look-back; a date cursor moves back whole days."""
+    if watermark is None or lookback is None:
+        return watermark
+    if isinstance(watermark, (datetime, date)) != isinstance(lookback, timedelta):
+        raise SpecError(
+            f"lookback {lookback!r} does not fit cursor {cursor!r} holding {type(watermark).__name__} values; "
+            "use an interval for time cursors and a number for numeric ones"
+        )
+    if isinstance(watermark, date) and not isinstance(watermark, datetime):
+        return watermark - timedelta(days=lookback.days)
+    return watermark - lookback
+
+
+def advanced(before: Any, newest: Any) -> Any:
+    """The watermark after a load: the batch's newest cursor value, never moving back."""
+    return before if newest is None or (before is not None and newest <= before) else newest
+
+
 def _naive(ts: datetime) -> datetime:
     return ts.replace(tzinfo=None) if ts.tzinfo else ts
 
@@ -196,10 +220,6 @@ def decode(text: str | None, kind: str | None) -> Any:
 
 def reset_watermark(target: Target, project: Any, mart: str, value: str | None) -> tuple[Any, Any]:
     """Clear or set a mart's watermark and log a ``reset`` run, in one transaction."""
-    import uuid
-
-    from loaders.runner import utcnow
-
     spec = project.marts[mart]
     state = State(target, project.state_schema)
     with target.connect() as conn, target.lock(conn, mart), target.translate_errors(mart):

@@ -256,3 +256,38 @@ def test_failed_health_check_fails_the_task_readably(airflow_home: Path, tmp_pat
     op.execute(context())
     with pytest.raises(AirflowFailException, match=r"mart scores: health check failed: unique_keys: 1 keys \(id\)"):
         op.execute(context(run_id="next"))
+
+
+def test_operator_retries_only_what_a_retry_can_fix(airflow_home: Path, tmp_path: Path) -> None:
+    """A terminal database error (a NOT NULL violation) fails the task for good; a held lock raises as
+    itself, so Airflow's retries take it."""
+    import duckdb
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from loaders import FullReload, TargetLocked
+    from loaders.airflow import MartLoadOperator
+
+    path = tmp_path / "e.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t (id integer, v integer not null)")
+    op = MartLoadOperator(
+        task_id="t", mart="t", loader=FullReload(), source=[{"id": 1, "v": None}], target=f"duckdb:///{path}"
+    )
+    with pytest.raises(AirflowFailException, match="mart t: .*NOT NULL"):
+        op.execute(context())
+    holder = duckdb.connect(str(path))  # DuckDB locks the file per process: take it from here
+    try:
+        import subprocess
+        import sys
+
+        code = (
+            "import sys; from loaders.airflow import MartLoadOperator; from loaders import FullReload, TargetLocked\n"
+            f"op = MartLoadOperator(task_id='t', mart='t', loader=FullReload(), source=[{{'id': 1, 'v': 1}}], "
+            f"target='duckdb:///{path}')\n"
+            "try:\n    op.execute({})\nexcept TargetLocked as e:\n    print('locked', e.transient)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert "locked True" in out.stdout, out.stderr[-2000:]
+    finally:
+        holder.close()
+    assert TargetLocked.transient

@@ -23,7 +23,7 @@ from loaders import (
     SpecError,
     TargetError,
 )
-from loaders.spec import parse_mart, parse_project
+from loaders.project import parse_mart, parse_project
 
 TS = datetime(2026, 1, 1)
 

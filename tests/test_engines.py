@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from loaders import CDC, SCD2, Append, Merge, TargetLocked
+from loaders import CDC, SCD2, Append, FullReload, Merge, TargetError, TargetLocked, TransientTargetError
 from loaders.targets import open_target
 
 NO_SCHEMAS = {"sqlite", "generic"}
@@ -141,13 +141,15 @@ def test_types_round_trip(engine: Any) -> None:
 
 
 def test_second_run_of_same_mart_fails_fast_while_first_holds_lock(engine: Any) -> None:
-    """PostgreSQL advisory locks, MariaDB GET_LOCK, DuckDB/SQLite file locks: a clear TargetLocked."""
+    """PostgreSQL advisory locks, MariaDB GET_LOCK, DuckDB/SQLite file locks: a clear TargetLocked.
+    The generic adapter knows no engine's error codes, so there the held lock is a terminal error."""
     Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
     holder = hold_lock(engine, "t")
     try:
         start = time.monotonic()
-        with pytest.raises(TargetLocked, match="lock|locked"):
+        with pytest.raises(TargetError if engine.name == "generic" else TargetLocked, match="lock|locked") as info:
             Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")
+        assert info.value.transient is (engine.name != "generic")
         assert time.monotonic() - start < 30
     finally:
         holder()
@@ -228,3 +230,46 @@ def test_state_tables_of_an_older_version_gain_new_columns(engine: Any) -> None:
     e.dispose()
     assert Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t").status == "success"
     assert engine.rows("_loaders_runs", ["status", "batch_key"]) == [("success", None)]
+
+
+# --------------------------------------------------------------------------- errors by driver code
+def test_a_terminal_database_error_is_not_transient(engine: Any) -> None:
+    """A NOT NULL violation (SQLSTATE 23502, MariaDB 1048, SQLite constraint, DuckDB constraint) can never
+    succeed on retry: a plain TargetError, which the Airflow operator does not retry."""
+    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+    with e.begin() as conn:
+        conn.exec_driver_sql("create table t (id integer, v integer not null)")
+    e.dispose()
+    with pytest.raises(TargetError) as info:
+        FullReload().run([{"id": 1, "v": None}], engine.url, table="t")
+    assert type(info.value) is TargetError and not info.value.transient
+    assert engine.rows("t") == []
+
+
+def test_a_lost_connection_is_transient(engine: Any) -> None:
+    """The server ends the load's session mid-load (pg_terminate_backend, MariaDB KILL): transient, so a
+    retry runs, and nothing of the interrupted load is kept."""
+    if engine.name not in ("postgres", "mysql"):
+        pytest.skip(f"{engine.name} is embedded: no connection to lose (its file lock is the transient case)")
+    own_id = "select pg_backend_pid()" if engine.name == "postgres" else "select connection_id()"
+    kill = "select pg_terminate_backend({})" if engine.name == "postgres" else "kill {}"
+    Merge(keys=["id"]).run([{"id": 1, "v": "a"}], engine.url, table="t")
+
+    def cut(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE"):
+            cursor.execute(own_id)
+            victim = cursor.fetchone()[0]
+            admin = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+            with admin.connect() as other:
+                other.exec_driver_sql(kill.format(int(victim)))
+            admin.dispose()
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", cut)
+    try:
+        with pytest.raises(TransientTargetError):
+            Merge(keys=["id"]).run([{"id": 1, "v": "b"}, {"id": 2, "v": "b"}], engine.url, table="t")
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", cut)
+    assert engine.rows("t") == [(1, "a")]
+    Merge(keys=["id"]).run([{"id": 1, "v": "b"}, {"id": 2, "v": "b"}], engine.url, table="t")  # the retry
+    assert engine.rows("t") == [(1, "b"), (2, "b")]

@@ -14,7 +14,7 @@ from typing import Any
 from airflow.sdk import DAG, Param
 
 from loaders.airflow.operators import MartLoadOperator
-from loaders.spec import check_dependencies, load_project
+from loaders.project import load_project, mart_order
 
 
 def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **dag_kwargs: Any) -> dict[str, DAG]:
@@ -38,7 +38,7 @@ def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **da
     with DAG(dag_id=dag_id, **settings) as dag:
         tasks = {
             name: MartLoadOperator(task_id=name, mart=name, marts_file=str(path), target_conn_id=target_conn_id)
-            for name in check_dependencies(dict(project.marts))
+            for name in mart_order(dict(project.marts))
         }
         for name, spec in project.marts.items():
             for upstream in spec.depends_on:

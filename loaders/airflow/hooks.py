@@ -24,8 +24,3 @@ class LoadersHook(BaseHook):
             "relabeling": {"host": "SQLAlchemy URL"},
             "placeholders": {"host": "postgresql+psycopg://user@db:5432/warehouse"},
         }
-
-    def get_url(self) -> str:
-        from loaders.airflow.connections import url_from_connection
-
-        return url_from_connection(self.get_connection(self.loaders_conn_id))

@@ -16,6 +16,7 @@ from loaders.sources.files import FileSource
 from loaders.sources.sql import QuerySource
 from loaders.spec import FileSource as FileSourceSpec
 from loaders.spec import QuerySource as QuerySourceSpec
+from loaders.spec import SourceSpec, validate_options
 
 __all__ = ["ArrowSource", "FileSource", "Pushdown", "QuerySource", "Source", "as_source"]
 
@@ -30,9 +31,8 @@ def as_source(obj: Any, base_dir: Path | None = None, *, mart: str | None = None
         return QuerySource(obj.query, obj.url, base_dir=base_dir)
     if isinstance(obj, (str, Path)):
         return FileSource(str(obj), base_dir=base_dir)
-    if isinstance(obj, dict) and ("path" in obj or "query" in obj):
-        spec = FileSourceSpec(**obj) if "path" in obj else QuerySourceSpec(**obj)
-        return as_source(spec, base_dir, mart=mart)
+    if isinstance(obj, dict):
+        return as_source(validate_options(SourceSpec, mart, obj, where=("source",)), base_dir, mart=mart)
     if obj is None:
         raise SpecError("no source: give `source: {path: ...}` or `{query: ..., url: ...}`", mart=mart)
     return ArrowSource(obj)

@@ -1,30 +1,43 @@
-"""One module per load strategy; ``STRATEGIES`` maps the YAML name to the loader class."""
+"""One module per load strategy, each with its options model; ``STRATEGIES`` maps the YAML name to the
+loader class, and :data:`MartSpec` is the union a marts file's entries are parsed into."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Union
+
+from pydantic import Field
 
 from loaders.spec import MartBase
-from loaders.strategies.append import Append
+from loaders.strategies.append import Append, AppendSpec
 from loaders.strategies.base import LoadContext, Strategy
-from loaders.strategies.cdc import CDC
-from loaders.strategies.full import FullReload
-from loaders.strategies.merge import SCD1, Merge
-from loaders.strategies.scd2 import SCD2
-from loaders.strategies.snapshot import Snapshot
-from loaders.strategies.window import OverwriteWindow
+from loaders.strategies.cdc import CDC, CDCSpec
+from loaders.strategies.full import FullReload, FullSpec
+from loaders.strategies.merge import SCD1, Merge, MergeSpec, SCD1Spec
+from loaders.strategies.scd2 import SCD2, SCD2Spec
+from loaders.strategies.snapshot import Snapshot, SnapshotSpec
+from loaders.strategies.window import OverwriteWindow, OverwriteWindowSpec
 
 __all__ = [
     "CDC",
     "SCD1",
     "SCD2",
     "STRATEGIES",
+    "STRATEGY_NAMES",
     "Append",
+    "AppendSpec",
+    "CDCSpec",
     "FullReload",
+    "FullSpec",
     "LoadContext",
+    "MartSpec",
     "Merge",
+    "MergeSpec",
     "OverwriteWindow",
+    "OverwriteWindowSpec",
+    "SCD1Spec",
+    "SCD2Spec",
     "Snapshot",
+    "SnapshotSpec",
     "Strategy",
     "for_spec",
 ]
@@ -32,6 +45,12 @@ __all__ = [
 STRATEGIES: dict[str, type[Strategy[Any]]] = {
     cls.name: cls for cls in (FullReload, Append, Merge, SCD1, SCD2, CDC, OverwriteWindow, Snapshot)
 }
+STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
+#: a mart's options: the strategy's own model, chosen by ``strategy:``
+MartSpec: Any = Annotated[
+    Union[tuple(cls.spec_model for cls in STRATEGIES.values())],  # noqa: UP007 - built from the registry
+    Field(discriminator="strategy"),
+]
 
 
 def for_spec(spec: MartBase) -> Strategy[Any]:

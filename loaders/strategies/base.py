@@ -1,7 +1,9 @@
-"""What a strategy is: options, the columns it manages, and one ``load`` of set-based SQL.
+"""What a strategy is: an options model, the columns it manages, a few questions the runner, the health
+checks and ``compare`` ask it, and one ``load`` of set-based SQL.
 
 A strategy never knows the engine: it builds SQLAlchemy Core statements against the target and batch
-tables it is handed in a :class:`LoadContext`, and asks the adapter for capabilities.
+tables it is handed in a :class:`LoadContext`, and asks the adapter for capabilities. Running a
+strategy (``Merge(keys=[...]).run(...)``) lives in ``loaders/api.py``, above the runner.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from loaders.errors import SpecError
 from loaders.result import Counts
-from loaders.spec import MartBase
-from loaders.targets.base import DATE, TIMESTAMPTZ, Column, Target
+from loaders.spec import MartBase, validate_options
+from loaders.targets.columns import DATE, TIMESTAMPTZ, Column
+from loaders.targets.sql import any_distinct, keys_match
 
 if TYPE_CHECKING:
-    from loaders.result import LoadResult
+    from loaders.targets.base import Target
+
+__all__ = ["LoadContext", "Strategy", "any_distinct", "exists_in", "keys_match", "time_value"]
 
 SpecT = TypeVar("SpecT", bound=MartBase)
 
@@ -43,6 +49,11 @@ class LoadContext(Generic[SpecT]):
     #: backfill window [from, to) of the cursor / partition column, when one is being reloaded
     window: tuple[Any, Any] | None = None
 
+    @property
+    def values(self) -> list[str]:
+        """Landing columns that are not keys: the ones an update may change."""
+        return [c for c in self.columns if c not in self.spec.keys]
+
     def execute(self, statement: sa.Executable) -> int:
         """Run one statement; its row count feeds the result (kept for INSERT ... SELECT too)."""
         return max(self.conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount, 0)
@@ -52,20 +63,20 @@ class LoadContext(Generic[SpecT]):
 
 
 class Strategy(Generic[SpecT]):
-    """Base of the loader classes. ``Merge(keys=["id"]).run(source, target)`` or built from a spec."""
+    """Base of the loader classes, built from a parsed spec or from options: ``Merge(keys=["id"])``."""
 
     name: ClassVar[str]
+    #: the options model: a mart with ``strategy: <name>`` is parsed into it
     spec_model: ClassVar[type[MartBase]]
     #: the table holds one row per key, so its key index can be unique
     unique_keys: ClassVar[bool] = False
 
     def __init__(self, spec: SpecT | None = None, /, **options: Any) -> None:
         if spec is None:
-            from loaders.spec import parse_mart
-
-            spec = parse_mart(options.pop("mart", None) or self.name, {"strategy": self.name, **options})  # type: ignore[assignment]
+            mart = options.pop("mart", None) or self.name
+            spec = validate_options(self.spec_model, mart, {"strategy": self.name, **options})
         elif options:
-            spec = spec.model_copy(update=options)  # type: ignore[assignment]
+            spec = spec.model_copy(update=options)
         self.spec: SpecT = spec  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ what the runner asks
@@ -87,51 +98,36 @@ class Strategy(Generic[SpecT]):
         """Columns the strategy adds to the target table (history, soft-delete flags)."""
         return []
 
+    def lower_bound(self, watermark: Any) -> Any:
+        """Rows must be past this to be loaded (a look-back widens it)."""
+        return watermark
+
+    def window_column(self) -> str:
+        """The column a backfill window (``--from/--to``) ranges over."""
+        if self.spec.cursor_column:
+            return self.spec.cursor_column
+        raise SpecError(
+            f"--from/--to reloads a window of a cursor or partition_by column; strategy {self.name!r} has none"
+        )
+
     def validate(self, ctx: LoadContext[SpecT]) -> None:
         """Strategy-specific data checks, run before anything is written."""
 
     def load(self, ctx: LoadContext[SpecT]) -> Counts:
         raise NotImplementedError
 
-    # ------------------------------------------------------------------ Python API
-    def run(
-        self,
-        source: Any,
-        target: str,
-        *,
-        table: str | None = None,
-        mart: str | None = None,
-        run_time: datetime | None = None,
-        plan: bool = False,
-        state_schema: str | None = None,
-    ) -> LoadResult:
-        """Load ``source`` (path, Arrow table, DataFrame, rows, Source) into ``target`` (a URL)."""
-        from loaders.runner import load_mart
+    # ------------------------------------------------------------------ how to read the table it keeps
+    def current_rows(self, table: sa.Table) -> sa.Select[Any]:
+        """The rows a reader takes as the present state (all of them, unless the table keeps history)."""
+        return sa.select(table)
 
-        spec = self.spec if table is None else self.spec.model_copy(update={"table": table})
-        return load_mart(
-            mart or spec.table or self.name,
-            spec,
-            target,
-            source=source,
-            run_time=run_time,
-            plan=plan,
-            state_schema=state_schema,
-            strategy=self,
-        )
+    def as_of(self, table: sa.Table, when: datetime) -> sa.Select[Any] | None:
+        """The rows as they stood when ``when`` came (what was in effect just before it, so midnight
+        gives the end of the day before), or None where the table keeps no history."""
+        return None
 
 
 # ---------------------------------------------------------------------- SQL helpers
-def keys_match(left: sa.FromClause, right: sa.FromClause, keys: list[str]) -> sa.ColumnElement[bool]:
-    """Composite keys compared column by column (never concatenated)."""
-    return sa.and_(*(left.c[k] == right.c[k] for k in keys))
-
-
-def any_distinct(left: sa.FromClause, right: sa.FromClause, cols: list[str]) -> sa.ColumnElement[bool]:
-    """True when any column differs, NULL-safe (NULL vs NULL is equal)."""
-    return sa.or_(*(left.c[c].is_distinct_from(right.c[c]) for c in cols))
-
-
 def exists_in(other: sa.FromClause, this: sa.FromClause, keys: list[str], *extra: sa.ColumnElement[bool]) -> sa.Exists:
     return sa.exists().where(keys_match(other, this, keys), *extra)
 

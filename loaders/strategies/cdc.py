@@ -7,15 +7,44 @@ is the watermark: events at or below it are skipped, so replaying a feed changes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import sqlalchemy as sa
+from pydantic import model_validator
 
-from loaders.errors import DataContractError
+from loaders.errors import DataContractError, SpecError
 from loaders.result import Counts
-from loaders.spec import CDCSpec
+from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
-from loaders.targets.base import BOOLEAN, Column
+from loaders.targets.columns import BOOLEAN, Column
+
+
+class CDCSpec(MartBase):
+    """Apply an ordered change feed: the last event per key wins, in sequence order."""
+
+    strategy: Literal["cdc"] = "cdc"
+    op_column: str = "op"
+    #: column that orders events (an LSN, a binlog position, a timestamp); also the watermark
+    sequence: str
+    #: hard: D deletes the row; soft: D sets ``deleted_column`` to true
+    deletes: Literal["hard", "soft"] = "hard"
+    deleted_column: str = "_deleted"
+    keep_op: bool = False
+    keep_sequence: bool = True
+    needs_keys: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _check(self) -> CDCSpec:
+        if self.op_column in self.keys or self.sequence in self.keys:
+            raise ValueError("the op and sequence columns cannot be keys")
+        if self.op_column == self.sequence:
+            raise ValueError("`op_column` and `sequence` must be different columns")
+        return self
+
+    @property
+    def cursor_column(self) -> str | None:
+        return self.sequence
+
 
 UPSERT_OPS = ("I", "C", "R", "U")
 DELETE_OPS = ("D",)
@@ -44,6 +73,12 @@ class CDC(Strategy[CDCSpec]):
             return [Column(self.spec.deleted_column, sa.Boolean(), BOOLEAN)]
         return []
 
+    def window_column(self) -> str:
+        raise SpecError(
+            f"--from/--to reloads a window of a cursor or partition_by column; strategy {self.name!r} "
+            "replays its feed from the watermark instead"
+        )
+
     def op(self, ctx: LoadContext[CDCSpec]) -> sa.ColumnElement[str]:
         return sa.func.upper(ctx.batch.c[ctx.spec.op_column])
 
@@ -65,13 +100,10 @@ class CDC(Strategy[CDCSpec]):
                 mart=ctx.mart,
             )
 
-    def values(self, ctx: LoadContext[CDCSpec]) -> list[str]:
-        return [c for c in ctx.columns if c not in ctx.spec.keys]
-
     def load(self, ctx: LoadContext[CDCSpec]) -> Counts:
         t, b, keys = ctx.table, ctx.batch, ctx.spec.keys
         is_upsert, is_delete = self.op(ctx).in_(UPSERT_OPS), self.op(ctx).in_(DELETE_OPS)
-        values = self.values(ctx)
+        values = ctx.values
         counts = Counts()
         changed = any_distinct(t, b, values) if values else sa.false()
         if ctx.spec.deletes == "soft":

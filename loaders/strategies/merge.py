@@ -7,12 +7,50 @@ keys change, but it cannot tell updated from unchanged rows).
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 import sqlalchemy as sa
+from pydantic import model_validator
 
 from loaders.errors import UnsupportedByTarget
 from loaders.result import Counts
-from loaders.spec import MergeSpec, SCD1Spec
+from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
+
+MergeMethod = Literal["auto", "merge", "upsert", "update_insert", "delete_insert"]
+
+
+class MergeSpec(MartBase):
+    """Upsert by key; with ``delete_missing`` the source is a full snapshot."""
+
+    strategy: Literal["merge"] = "merge"
+    delete_missing: bool = False
+    #: auto: the target's fastest; merge: one MERGE statement; upsert: INSERT ... ON CONFLICT /
+    #: ON DUPLICATE KEY UPDATE (needs a unique index on the keys, which loaders creates);
+    #: update_insert: UPDATE then INSERT; delete_insert: delete matched keys, insert the whole batch
+    method: MergeMethod = "auto"
+    #: only rows past the watermark are merged (an incremental upsert)
+    cursor: str | None = None
+    needs_keys: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _check_snapshot(self) -> MergeSpec:
+        if self.delete_missing and self.cursor:
+            raise ValueError(
+                "`delete_missing: true` treats the source as a full snapshot; it cannot be combined "
+                "with `cursor` (an incremental batch would delete every key it does not carry)"
+            )
+        return self
+
+    @property
+    def cursor_column(self) -> str | None:
+        return self.cursor
+
+
+class SCD1Spec(MergeSpec):
+    """SCD type 1: overwrite attributes in place, keep no history. The same load as ``merge``."""
+
+    strategy: Literal["scd1"] = "scd1"  # type: ignore[assignment]
 
 
 class Merge(Strategy[MergeSpec]):
@@ -53,10 +91,8 @@ class Merge(Strategy[MergeSpec]):
         return counts
 
     def delete_missing(self, ctx: LoadContext[MergeSpec]) -> int:
+        """The source is a full snapshot: keys it no longer has are deleted."""
         return ctx.execute(sa.delete(ctx.table).where(~exists_in(ctx.batch, ctx.table, ctx.spec.keys)))
-
-    def values(self, ctx: LoadContext[MergeSpec]) -> list[str]:
-        return [c for c in ctx.columns if c not in ctx.spec.keys]
 
     def insert_new(self, ctx: LoadContext[MergeSpec]) -> int:
         new_rows = sa.select(*(ctx.batch.c[c] for c in ctx.columns)).where(
@@ -65,7 +101,7 @@ class Merge(Strategy[MergeSpec]):
         return ctx.execute(sa.insert(ctx.table).from_select(ctx.columns, new_rows))
 
     def update_insert(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
-        t, b, values = ctx.table, ctx.batch, self.values(ctx)
+        t, b, values = ctx.table, ctx.batch, ctx.values
         if values:
             counts.updated = ctx.execute(
                 sa.update(t)
@@ -90,34 +126,14 @@ class Merge(Strategy[MergeSpec]):
         """One INSERT ... ON CONFLICT DO UPDATE (ON DUPLICATE KEY UPDATE on MariaDB)."""
         new = self.count_new(ctx)
         rows = sa.select(*(ctx.batch.c[c] for c in ctx.columns))
-        total = ctx.execute(ctx.target.upsert(ctx.table, rows, ctx.columns, ctx.spec.keys, self.values(ctx)))
+        total = ctx.execute(ctx.target.upsert(ctx.table, rows, ctx.columns, ctx.spec.keys, ctx.values))
         counts.inserted, counts.updated = ctx.target.upsert_counts(total, ctx.rows, new)
 
     def merge_statement(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
         """One MERGE INTO; the new keys are counted first, since MERGE reports only a total."""
         counts.inserted = self.count_new(ctx)
-        total = ctx.execute(sa.text(merge_sql(ctx, self.values(ctx))))
+        total = ctx.execute(ctx.target.merge(ctx.table, ctx.batch, ctx.spec.keys, ctx.columns))
         counts.updated = total - counts.inserted
-
-
-def merge_sql(ctx: LoadContext[MergeSpec], values: list[str]) -> str:
-    """The MERGE template; identifiers are quoted by the dialect and no values are inlined."""
-    d = ctx.target.dialect
-    q = d.identifier_preparer.quote
-    t, s = ctx.table.alias("t"), ctx.batch.alias("s")
-
-    def sql(expr: sa.ColumnElement[bool]) -> str:
-        return str(expr.compile(dialect=d))
-
-    target = d.identifier_preparer.format_table(ctx.table)
-    batch = d.identifier_preparer.format_table(ctx.batch)
-    lines = [f"MERGE INTO {target} AS t USING {batch} AS s ON {sql(keys_match(t, s, ctx.spec.keys))}"]
-    if values:
-        sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in values)
-        lines.append(f"WHEN MATCHED AND ({sql(any_distinct(t, s, values))}) THEN UPDATE SET {sets}")
-    cols = ", ".join(q(c) for c in ctx.columns)
-    lines.append(f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('s.' + q(c) for c in ctx.columns)})")
-    return "\n".join(lines)
 
 
 class SCD1(Merge):

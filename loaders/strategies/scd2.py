@@ -15,11 +15,15 @@ so versions of one key never overlap. Choices where the contract is silent:
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
 import sqlalchemy as sa
+from pydantic import model_validator
 
 from loaders.errors import DataContractError
 from loaders.result import Counts
-from loaders.spec import SCD2Spec
+from loaders.spec import MartBase
 from loaders.strategies.base import (
     LoadContext,
     Strategy,
@@ -28,7 +32,44 @@ from loaders.strategies.base import (
     keys_match,
     time_value,
 )
-from loaders.targets.base import BOOLEAN, TIMESTAMP, Column
+from loaders.targets.columns import BOOLEAN, TIMESTAMP, Column
+
+
+class SCD2Spec(MartBase):
+    """Keep history: one row per version with valid_from / valid_to / is_current."""
+
+    strategy: Literal["scd2"] = "scd2"
+    #: columns whose change opens a new version (default: every non-key column)
+    track: list[str] | None = None
+    #: source column giving each change's time (default: the load time)
+    effective_from: str | None = None
+    #: close: the source is a full snapshot and absent keys get their current version closed
+    deletes: Literal["ignore", "close"] = "ignore"
+    #: update: untracked columns of the current version are overwritten in place; ignore: kept
+    untracked: Literal["update", "ignore"] = "update"
+    valid_from_column: str = "valid_from"
+    valid_to_column: str = "valid_to"
+    is_current_column: str = "is_current"
+    cursor: str | None = None
+    needs_keys: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _check(self) -> SCD2Spec:
+        managed = [self.valid_from_column, self.valid_to_column, self.is_current_column]
+        if len(set(managed)) != 3:
+            raise ValueError(f"valid_from/valid_to/is_current column names must differ: {managed}")
+        overlap = set(managed) & set(self.keys + (self.track or []))
+        if overlap:
+            raise ValueError(f"keys/track name history columns {sorted(overlap)}")
+        if self.track is not None and set(self.track) & set(self.keys):
+            raise ValueError("`track` lists key columns; keys identify a row, they are not tracked")
+        if self.deletes == "close" and self.cursor:
+            raise ValueError("`deletes: close` needs a full snapshot; it cannot go with `cursor`")
+        return self
+
+    @property
+    def cursor_column(self) -> str | None:
+        return self.cursor
 
 
 class SCD2(Strategy[SCD2Spec]):
@@ -51,6 +92,15 @@ class SCD2(Strategy[SCD2Spec]):
             Column(s.valid_to_column, vtype, family),
             Column(s.is_current_column, sa.Boolean(), BOOLEAN),
         ]
+
+    def current_rows(self, table: sa.Table) -> sa.Select[Any]:
+        return sa.select(table).where(table.c[self.spec.is_current_column] == sa.true())
+
+    def as_of(self, table: sa.Table, when: datetime) -> sa.Select[Any]:
+        """The versions in effect just before ``when``: valid_from < when <= valid_to (or still open)."""
+        valid_from, valid_to = table.c[self.spec.valid_from_column], table.c[self.spec.valid_to_column]
+        at = sa.literal(when, valid_from.type)
+        return sa.select(table).where(valid_from < at, sa.or_(valid_to.is_(None), valid_to >= at))
 
     # ------------------------------------------------------------------ named pieces
     def tracked(self, ctx: LoadContext[SCD2Spec]) -> list[str]:

@@ -7,12 +7,25 @@ N snapshot dates and deletes older ones in the same transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Literal
+
 import sqlalchemy as sa
+from pydantic import Field
 
 from loaders.result import Counts
-from loaders.spec import SnapshotSpec
+from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy
-from loaders.targets.base import DATE, Column
+from loaders.targets.columns import DATE, Column
+
+
+class SnapshotSpec(MartBase):
+    """Append the whole source stamped with the run's date; a repeated run replaces that date."""
+
+    strategy: Literal["snapshot"] = "snapshot"
+    snapshot_column: str = "snapshot_date"
+    #: keep only the newest N snapshots
+    retain: int | None = Field(default=None, ge=1)
 
 
 class Snapshot(Strategy[SnapshotSpec]):
@@ -21,6 +34,18 @@ class Snapshot(Strategy[SnapshotSpec]):
 
     def managed_columns(self, source: dict[str, Column]) -> list[Column]:
         return [Column(self.spec.snapshot_column, sa.Date(), DATE)]
+
+    def current_rows(self, table: sa.Table) -> sa.Select[Any]:
+        """The newest snapshot."""
+        snap = table.c[self.spec.snapshot_column]
+        return sa.select(table).where(snap == sa.select(sa.func.max(snap)).scalar_subquery())
+
+    def as_of(self, table: sa.Table, when: datetime) -> sa.Select[Any]:
+        """The newest snapshot dated on or before ``when``'s date (a daily snapshot taken early on a day
+        holds the day before, so midnight gives the end of the day before, as for SCD2)."""
+        snap = table.c[self.spec.snapshot_column]
+        taken = sa.select(sa.func.max(snap)).where(snap <= sa.literal(when.date(), snap.type)).scalar_subquery()
+        return sa.select(table).where(snap == taken)
 
     def load(self, ctx: LoadContext[SnapshotSpec]) -> Counts:
         t, snap = ctx.table, ctx.table.c[ctx.spec.snapshot_column]

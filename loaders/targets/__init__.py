@@ -1,37 +1,37 @@
-"""Target adapters, one per engine family, chosen by the URL's SQLAlchemy backend name."""
+"""Target adapters, one per engine family, chosen by the URL's SQLAlchemy backend name.
+
+The registry names each adapter's module rather than importing it, so a PostgreSQL load never
+imports DuckDB (and ``loaders validate`` imports no adapter at all).
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import sqlalchemy as sa
 
 from loaders.errors import SpecError, UnsupportedByTarget
-from loaders.targets.base import Column, Staged, TableRef, Target
-from loaders.targets.duckdb import DuckDBTarget
-from loaders.targets.generic import GenericTarget
-from loaders.targets.mysql import MySQLTarget
-from loaders.targets.postgres import PostgresTarget
-from loaders.targets.sqlite import SQLiteTarget
+from loaders.targets.base import Staged, Target
+from loaders.targets.columns import Column, TableRef
 
-__all__ = [
-    "ADAPTERS",
-    "TARGETS",
-    "Column",
-    "DuckDBTarget",
-    "GenericTarget",
-    "MySQLTarget",
-    "PostgresTarget",
-    "SQLiteTarget",
-    "Staged",
-    "TableRef",
-    "Target",
-    "open_target",
-]
+__all__ = ["ADAPTERS", "TARGETS", "Column", "Staged", "TableRef", "Target", "adapter_class", "open_target"]
 
-_CLASSES: tuple[type[Target], ...] = (DuckDBTarget, PostgresTarget, MySQLTarget, SQLiteTarget)
-#: SQLAlchemy backend name -> adapter class; plain dict so it can be grepped and extended
-TARGETS: dict[str, type[Target]] = {b: cls for cls in _CLASSES for b in cls.backends}
+#: SQLAlchemy backend name -> "module:class" of its adapter; a plain dict to grep and extend
+TARGETS: dict[str, str] = {
+    "duckdb": "loaders.targets.duckdb:DuckDBTarget",
+    "postgresql": "loaders.targets.postgres:PostgresTarget",
+    "mysql": "loaders.targets.mysql:MySQLTarget",
+    "mariadb": "loaders.targets.mysql:MySQLTarget",
+    "sqlite": "loaders.targets.sqlite:SQLiteTarget",
+}
 #: names for ``?loaders_adapter=NAME`` in a target URL, to force an adapter (e.g. the generic one)
-ADAPTERS: dict[str, type[Target]] = {"generic": GenericTarget, **{cls.backends[0]: cls for cls in _CLASSES}}
+ADAPTERS: dict[str, str] = {"generic": "loaders.targets.generic:GenericTarget", **TARGETS}
+
+
+def adapter_class(path: str) -> type[Target]:
+    module, _, name = path.partition(":")
+    cls: type[Target] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def open_target(url: str) -> Target:
@@ -45,9 +45,10 @@ def open_target(url: str) -> Target:
         if forced not in ADAPTERS:
             raise SpecError(f"unknown loaders_adapter {forced!r}; valid: {', '.join(ADAPTERS)}")
         url = parsed.difference_update_query(["loaders_adapter"]).render_as_string(hide_password=False)
-        return ADAPTERS[str(forced)](url)
-    cls = TARGETS.get(parsed.get_backend_name(), GenericTarget)
+        path = ADAPTERS[str(forced)]
+    else:
+        path = TARGETS.get(parsed.get_backend_name(), ADAPTERS["generic"])
     try:
-        return cls(url)
+        return adapter_class(path)(url)
     except (ImportError, sa.exc.NoSuchModuleError) as e:
         raise UnsupportedByTarget(f"cannot open {parsed.render_as_string(hide_password=True)}: {e}") from None

@@ -2,14 +2,12 @@
 
 Strategies build SQLAlchemy Core statements against :class:`sqlalchemy.Table` objects and ask the
 adapter only *how*: stage Arrow fast, describe/create tables, which merge method is fastest, how to
-lock a mart, which driver errors are transient. A new engine is a new subclass, not edits elsewhere.
+lock a mart, which driver errors a retry can fix. A new engine is a new subclass, not edits elsewhere.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -18,160 +16,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from loaders.errors import LoaderError, TargetError, TargetLocked, TransientTargetError
+from loaders.errors import LoaderError, TargetError, TargetLocked, TransientTargetError, first_line
+from loaders.targets.columns import (
+    DATE,
+    TIMESTAMP,
+    TIMESTAMPTZ,
+    Column,
+    TableRef,
+    digest,
+    introspecting,
+    sa_family,
+)
+from loaders.targets.sql import MergeInto
+from loaders.targets.types import arrow_family, arrow_to_sa
 from loaders.urls import redact
-
-# Families decide whether a source column may go into an existing target column.
-INTEGER, FLOAT, DECIMAL, STRING, BOOLEAN = "integer", "float", "decimal", "string", "boolean"
-DATE, TIMESTAMP, TIMESTAMPTZ, TIME = "date", "timestamp", "timestamptz", "time"
-INTERVAL, BINARY, NESTED, NULL, OTHER = "interval", "binary", "nested", "null", "other"
-
-#: source family -> target families it may be written into besides its own
-WIDENINGS: dict[str, set[str]] = {
-    INTEGER: {FLOAT, DECIMAL},
-    DECIMAL: {FLOAT},
-    DATE: {TIMESTAMP, TIMESTAMPTZ},
-}
-
-
-def fits(source_family: str, target_family: str) -> bool:
-    return source_family in (target_family, NULL) or target_family in WIDENINGS.get(source_family, set())
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A possibly schema-qualified table name; never pre-quoted, the dialect quotes it."""
-
-    name: str
-    schema: str | None = None
-
-    @classmethod
-    def parse(cls, text: str, default_schema: str | None = None) -> TableRef:
-        schema, _, name = text.rpartition(".")
-        return cls(name=name, schema=schema or default_schema)
-
-    def __str__(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column as the adapter knows it: its DDL type and the family used for compatibility checks."""
-
-    name: str
-    type: sa.types.TypeEngine[Any]
-    family: str
-
-
-class RawType(sa.types.UserDefinedType[Any]):
-    """An engine's own type name, passed through verbatim (keeps DECIMAL(18,3), STRUCT(...), ...)."""
-
-    cache_ok = True
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return self.spec
-
-
-def arrow_family(t: pa.DataType) -> str:
-    if pa.types.is_dictionary(t):
-        return arrow_family(t.value_type)
-    checks = [
-        (pa.types.is_null, NULL),
-        (pa.types.is_boolean, BOOLEAN),
-        (pa.types.is_integer, INTEGER),
-        (pa.types.is_floating, FLOAT),
-        (pa.types.is_decimal, DECIMAL),
-        (pa.types.is_date, DATE),
-        (pa.types.is_time, TIME),
-        (pa.types.is_duration, INTERVAL),
-        (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x) or pa.types.is_string_view(x), STRING),
-        (lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x) or pa.types.is_fixed_size_binary(x), BINARY),
-        (lambda x: pa.types.is_nested(x), NESTED),
-    ]
-    if pa.types.is_timestamp(t):
-        return TIMESTAMPTZ if t.tz else TIMESTAMP
-    for check, family in checks:
-        if check(t):
-            return family
-    return OTHER
-
-
-def arrow_to_sa(t: pa.DataType) -> sa.types.TypeEngine[Any]:
-    """A portable SQLAlchemy type for an Arrow type; adapters refine it for their engine."""
-    if pa.types.is_dictionary(t):
-        return arrow_to_sa(t.value_type)
-    if pa.types.is_timestamp(t):
-        return sa.DateTime(timezone=t.tz is not None)
-    if pa.types.is_decimal(t):
-        return sa.Numeric(t.precision, t.scale)
-    if pa.types.is_integer(t):
-        if t.bit_width <= 16 and pa.types.is_signed_integer(t):
-            return sa.SmallInteger()
-        if t.bit_width <= 32 and pa.types.is_signed_integer(t):
-            return sa.Integer()
-        return sa.BigInteger() if t.bit_width < 64 or pa.types.is_signed_integer(t) else sa.Numeric(20, 0)
-    family = arrow_family(t)
-    if family == FLOAT:
-        return sa.Float() if t.bit_width <= 32 else sa.Double()
-    simple: dict[str, sa.types.TypeEngine[Any]] = {
-        BOOLEAN: sa.Boolean(),
-        DATE: sa.Date(),
-        TIME: sa.Time(),
-        INTERVAL: sa.Interval(),
-        STRING: sa.Text(),
-        BINARY: sa.LargeBinary(),
-        NULL: sa.Text(),
-        NESTED: sa.JSON(),
-    }
-    if family in simple:
-        return simple[family]
-    raise LoaderError(f"no column type for Arrow type {t}")
-
-
-def arrow_type(column: Column) -> pa.DataType:
-    """An Arrow type that stages as the given target column (for columns that arrive all NULL)."""
-    if column.family == DECIMAL and isinstance(column.type, sa.Numeric) and column.type.precision:
-        return pa.decimal128(column.type.precision, column.type.scale or 0)
-    simple = {
-        INTEGER: pa.int64(),
-        FLOAT: pa.float64(),
-        DECIMAL: pa.float64(),
-        BOOLEAN: pa.bool_(),
-        DATE: pa.date32(),
-        TIMESTAMP: pa.timestamp("us"),
-        TIMESTAMPTZ: pa.timestamp("us", tz="UTC"),
-        TIME: pa.time64("us"),
-        INTERVAL: pa.duration("us"),
-        BINARY: pa.binary(),
-    }
-    return simple.get(column.family, pa.string())
-
-
-def sa_family(t: sa.types.TypeEngine[Any]) -> str:
-    """The family of a reflected SQLAlchemy type."""
-    checks: list[tuple[type[Any], str]] = [
-        (sa.Boolean, BOOLEAN),
-        (sa.Integer, INTEGER),
-        (sa.Float, FLOAT),
-        (sa.Numeric, DECIMAL),
-        (sa.DateTime, TIMESTAMP),
-        (sa.Date, DATE),
-        (sa.Time, TIME),
-        (sa.Interval, INTERVAL),
-        (sa.String, STRING),
-        (sa.LargeBinary, BINARY),
-        (sa.JSON, NESTED),
-        (sa.types.NullType, NULL),
-    ]
-    for cls, family in checks:
-        if isinstance(t, cls):
-            if family == TIMESTAMP and getattr(t, "timezone", False):
-                return TIMESTAMPTZ
-            return family
-    return OTHER
 
 
 @dataclass
@@ -255,8 +113,12 @@ class Target:
                 conn.execute(sa.text(release), params)
                 conn.commit()
 
-    def is_lock_error(self, error: BaseException) -> bool:
-        return bool(re.search(r"lock|conflict|busy", str(error), re.I))
+    def classify(self, error: BaseException) -> type[TargetError]:
+        """What a driver error means, read from the driver's error code (SQLSTATE, errno, ...):
+        :class:`TargetLocked`, :class:`TransientTargetError` (a retry may succeed) or
+        :class:`TargetError` (terminal). The portable path knows no codes, so every error is terminal
+        unless SQLAlchemy saw the connection drop."""
+        return TargetError
 
     @contextlib.contextmanager
     def translate_errors(self, mart: str | None = None) -> Iterator[None]:
@@ -266,14 +128,11 @@ class Target:
         except LoaderError:
             raise
         except sa.exc.DBAPIError as e:
-            line = _first_line(e.orig if e.orig is not None else e)
-            if self.is_lock_error(e.orig or e):
-                raise TargetLocked(f"{self.describe()}: {line}", mart=mart) from e
-            if e.connection_invalidated or isinstance(e, sa.exc.OperationalError):
-                raise TransientTargetError(f"{self.describe()}: {line}", mart=mart) from e
-            raise TargetError(f"{self.describe()}: {line}", mart=mart) from e
+            orig = e.orig if e.orig is not None else e
+            kind = TransientTargetError if e.connection_invalidated else self.classify(orig)
+            raise kind(f"{self.describe()}: {first_line(orig)}", mart=mart) from e
         except sa.exc.SQLAlchemyError as e:
-            raise TargetError(f"{self.describe()}: {_first_line(e)}", mart=mart) from e
+            raise TargetError(f"{self.describe()}: {first_line(e)}", mart=mart) from e
 
     # ------------------------------------------------------------------ tables
     def sa_table(self, ref: TableRef, columns: list[Column]) -> sa.Table:
@@ -281,12 +140,12 @@ class Target:
 
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
         """The table's columns in order, or None if it does not exist."""
-        insp = sa.inspect(conn)
-        if not insp.has_table(ref.name, schema=ref.schema):
-            return None
-        return [
-            Column(c["name"], c["type"], sa_family(c["type"])) for c in insp.get_columns(ref.name, schema=ref.schema)
-        ]
+        with introspecting(conn):
+            insp = sa.inspect(conn)
+            if not insp.has_table(ref.name, schema=ref.schema):
+                return None
+            found = insp.get_columns(ref.name, schema=ref.schema)
+        return [Column(c["name"], c["type"], sa_family(c["type"])) for c in found]
 
     def ensure_schema(self, conn: sa.Connection, schema: str | None) -> None:
         if schema:
@@ -308,8 +167,9 @@ class Target:
         table = self.sa_table(ref, columns)
         conn.execute(sa.schema.CreateTable(table))
         if keys and self.indexes_keys:
-            digest = hashlib.sha1(str(ref).encode()).hexdigest()[:10]
-            sa.Index(f"ix_loaders_{digest}", *(table.c[k] for k in keys), unique=unique).create(conn)
+            sa.Index(f"ix_loaders_{digest(str(ref)).hex()[:10]}", *(table.c[k] for k in keys), unique=unique).create(
+                conn
+            )
         return table
 
     def key_column(self, column: Column) -> Column:
@@ -393,6 +253,14 @@ class Target:
         conn.exec_driver_sql(f"{self.drop_temp_sql()} {self.dialect.identifier_preparer.format_table(table)}")
 
     # ------------------------------------------------------------------ dialect SQL
+    def timestamp_type(self) -> sa.types.TypeEngine[Any]:
+        """A naive timestamp with microseconds (the run log orders runs within one second by it)."""
+        return sa.DateTime()
+
+    def merge(self, table: sa.Table, batch: sa.FromClause, keys: list[str], columns: list[str]) -> sa.Executable:
+        """One MERGE INTO (only called where ``supports_merge``)."""
+        return MergeInto(table, batch, keys, columns)
+
     def upsert(
         self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
     ) -> sa.Executable:
@@ -426,8 +294,3 @@ class Target:
         create = sa.CreateTableAs(select, name, temporary=True)
         conn.execute(create)
         return create.table
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
 from typing import Any, ClassVar
 
-import duckdb_engine
+import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from loaders.targets.base import (
+from loaders.errors import TargetError, TargetLocked, TransientTargetError
+from loaders.targets.base import Staged, Target
+from loaders.targets.columns import (
     BINARY,
     BOOLEAN,
     DATE,
@@ -29,9 +30,8 @@ from loaders.targets.base import (
     TIMESTAMPTZ,
     Column,
     RawType,
-    Staged,
     TableRef,
-    Target,
+    introspecting,
 )
 
 _FAMILIES = [
@@ -51,14 +51,13 @@ _FAMILIES = [
 ]
 
 
-def _finish_pending_result(cursor: Any) -> None:
-    """SQLAlchemy closes a cursor after ``.first()``/``.scalar()``; duckdb-engine's close is a no-op,
-    and DuckDB 2 then refuses ``register()`` on the connection until the unfinished result is done."""
-    with contextlib.suppress(Exception):
-        cursor._CursorWrapper__c.abort()
-
-
-duckdb_engine.CursorWrapper.close = _finish_pending_result  # type: ignore[method-assign,assignment]
+def _driver(conn: sa.Connection) -> Any:
+    """The DuckDB connection under ``conn``, ready for ``register()``. SQLAlchemy closes a cursor after
+    ``.first()``/``.scalar()``, duckdb-engine's close is a no-op, and DuckDB 2 refuses ``register()``
+    while that result is unfinished: abort it first (harmless when there is none)."""
+    raw = conn.connection.driver_connection
+    raw.abort()  # type: ignore[union-attr]
+    return raw
 
 
 def duckdb_family(type_name: str) -> str:
@@ -83,18 +82,27 @@ class DuckDBTarget(Target):
         # No pool: a pooled connection would keep DuckDB's file lock after the load is done.
         return sa.create_engine(url, poolclass=NullPool)
 
-    def is_lock_error(self, error: BaseException) -> bool:
-        return bool(re.search(r"Could not set lock|Conflict on|lock on file", str(error)))
+    def classify(self, error: BaseException) -> type[TargetError]:
+        """DuckDB gives exception classes, not codes: a write-write conflict is a TransactionException;
+        another process holding the file is the one IOException about a lock."""
+        if isinstance(error, duckdb.TransactionException):
+            return TargetLocked
+        if isinstance(error, duckdb.IOException) and "lock" in str(error).lower():
+            return TargetLocked
+        if isinstance(error, (duckdb.ConnectionException, duckdb.InterruptException)):
+            return TransientTargetError
+        return TargetError
 
     def describe_table(self, conn: sa.Connection, ref: TableRef) -> list[Column] | None:
-        rows = conn.execute(
-            sa.text(
-                "select column_name, data_type from duckdb_columns() "
-                "where table_name = :name and schema_name = coalesce(:schema, current_schema()) "
-                "and database_name = current_database() order by column_index"
-            ),
-            {"name": ref.name, "schema": ref.schema},
-        ).fetchall()
+        with introspecting(conn):
+            rows = conn.execute(
+                sa.text(
+                    "select column_name, data_type from duckdb_columns() "
+                    "where table_name = :name and schema_name = coalesce(:schema, current_schema()) "
+                    "and database_name = current_database() order by column_index"
+                ),
+                {"name": ref.name, "schema": ref.schema},
+            ).fetchall()
         return [Column(n, RawType(t), duckdb_family(t)) for n, t in rows] or None
 
     #: a batch up to this size stays in Arrow memory and is read in place; a larger one streams to disk
@@ -102,7 +110,7 @@ class DuckDBTarget(Target):
 
     def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
         """Small batches: registered zero-copy (no copy at all). Larger: one streamed CREATE TEMP TABLE."""
-        raw: Any = conn.connection.driver_connection
+        raw = _driver(conn)
         batches, size = [], 0
         for batch in reader:
             batches.append(batch)
@@ -127,7 +135,8 @@ class DuckDBTarget(Target):
 
     def _described(self, conn: sa.Connection, name: str, rows: int | None, keepalive: Any = None) -> Staged:
         quoted = self.dialect.identifier_preparer.quote(name)
-        described = conn.exec_driver_sql(f"DESCRIBE {quoted}").fetchall()
+        with introspecting(conn):
+            described = conn.exec_driver_sql(f"DESCRIBE {quoted}").fetchall()
         columns = [Column(r[0], RawType(r[1]), duckdb_family(r[1])) for r in described]
         if rows is None:
             rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {quoted}").scalar_one())
@@ -151,7 +160,7 @@ class DuckDBTarget(Target):
     def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
         if table.name in self.views:
             self.views.discard(table.name)
-            conn.connection.driver_connection.unregister(table.name)  # type: ignore[union-attr]
+            _driver(conn).unregister(table.name)
             return
         super().drop_temp(conn, table)
 

@@ -7,8 +7,6 @@ written and undoes that DDL itself if the load fails (``ddl_is_transactional = F
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -16,17 +14,16 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from loaders.targets.base import (
-    BOOLEAN,
-    STRING,
-    TIME,
-    TIMESTAMP,
-    TIMESTAMPTZ,
-    Column,
-    TableRef,
-    Target,
-    sa_family,
-)
+from loaders.errors import TargetError, TargetLocked, TransientTargetError
+from loaders.targets.base import Target
+from loaders.targets.columns import BOOLEAN, STRING, TIME, TIMESTAMP, TIMESTAMPTZ, Column, TableRef, digest, sa_family
+from loaders.targets.sql import on_duplicate_key
+
+#: server errors a retry can fix: 1040 too many connections, 1053 server shutting down, 1205 lock wait
+#: timeout, 1213 deadlock, 1317 query interrupted, 1927 connection killed; client errors 2002/2003
+#: cannot connect, 2006 server has gone away, 2013 lost connection, 2055 lost connection (SSL)
+TRANSIENT_ERRNOS = {1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+LOCKED_ERRNOS = {1205}
 
 
 class MySQLTarget(Target):
@@ -43,12 +40,18 @@ class MySQLTarget(Target):
         """GET_LOCK per database and mart (lock names are server-wide, so the database is in the name)."""
         with self.translate_errors(mart):
             db = conn.execute(sa.text("select database()")).scalar()
-        name = {"n": "loaders:" + hashlib.sha1(f"{db}:{mart}".encode()).hexdigest()}
+        name = {"n": "loaders:" + digest(f"{db}:{mart}").hex()}
         with self.server_lock(conn, mart, "select get_lock(:n, 0) = 1", "select release_lock(:n)", name, "GET_LOCK"):
             yield
 
-    def is_lock_error(self, error: BaseException) -> bool:
-        return bool(re.search(r"Lock wait timeout|Deadlock found", str(error)))
+    def classify(self, error: BaseException) -> type[TargetError]:
+        errno = error.args[0] if error.args and isinstance(error.args[0], int) else None
+        if errno in LOCKED_ERRNOS:
+            return TargetLocked
+        return TransientTargetError if errno in TRANSIENT_ERRNOS else TargetError
+
+    def timestamp_type(self) -> sa.types.TypeEngine[Any]:
+        return mysql.DATETIME(fsp=6)  # plain DATETIME keeps whole seconds only
 
     def column_for_arrow(self, name: str, t: pa.DataType) -> Column:
         col = super().column_for_arrow(name, t)
@@ -65,8 +68,7 @@ class MySQLTarget(Target):
     def upsert(
         self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
     ) -> sa.Executable:
-        stmt = mysql.insert(table).from_select(columns, rows)
-        return stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in values} or {keys[0]: table.c[keys[0]]})
+        return on_duplicate_key(table, rows, columns, keys, values)
 
     def upsert_counts(self, rowcount: int, rows: int, new: int) -> tuple[int, int]:
         """MariaDB counts 1 per inserted row, 2 per changed row and (FOUND_ROWS) 1 per unchanged one."""

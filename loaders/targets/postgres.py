@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
-import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -14,24 +12,24 @@ import pyarrow.csv as pcsv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from loaders.targets.base import BINARY, INTERVAL, NESTED, Column, Staged, Target
+from loaders.errors import TargetError, TargetLocked, TransientTargetError
+from loaders.targets.base import Staged, Target
+from loaders.targets.columns import BINARY, INTERVAL, NESTED, Column, digest
+from loaders.targets.sql import on_conflict
 
 _NOT_CSV = {BINARY, NESTED, INTERVAL}  # families Arrow's CSV writer cannot round-trip
 
-
-def on_conflict(stmt: Any, table: sa.Table, keys: list[str], values: list[str]) -> sa.Executable:
-    """ON CONFLICT (keys) DO UPDATE only where a value differs (PostgreSQL and SQLite share it)."""
-    if not values:
-        return stmt.on_conflict_do_nothing(index_elements=keys)  # type: ignore[no-any-return]
-    changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in values))
-    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=keys, set_={c: stmt.excluded[c] for c in values}, where=changed
-    )
+#: SQLSTATEs a retry can fix: connection exceptions (class 08), transaction rollbacks such as a
+#: serialization failure or deadlock (40), insufficient resources (53), the server shutting down or
+#: restarting (57P01-57P03); 55P03 (lock_not_available) means another session holds a lock
+TRANSIENT_CLASSES = ("08", "40", "53")
+TRANSIENT_CODES = {"57P01", "57P02", "57P03"}
+LOCKED_CODES = {"55P03"}
 
 
 def lock_key(scope: str, mart: str) -> int:
     """A stable signed 64-bit advisory-lock key per database, schema and mart (hashtext() is not stable)."""
-    return int.from_bytes(hashlib.sha1(f"loaders:{scope}:{mart}".encode()).digest()[:8], "big", signed=True)
+    return int.from_bytes(digest(f"loaders:{scope}:{mart}")[:8], "big", signed=True)
 
 
 class PostgresTarget(Target):
@@ -64,8 +62,15 @@ class PostgresTarget(Target):
         ):
             yield
 
-    def is_lock_error(self, error: BaseException) -> bool:
-        return bool(re.search(r"could not obtain lock|deadlock detected|could not serialize", str(error)))
+    def classify(self, error: BaseException) -> type[TargetError]:
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)  # psycopg 3 / psycopg2
+        if code in LOCKED_CODES:
+            return TargetLocked
+        if code and (code.startswith(TRANSIENT_CLASSES) or code in TRANSIENT_CODES):
+            return TransientTargetError
+        if code is None and isinstance(error, self.dialect.loaded_dbapi.OperationalError):
+            return TransientTargetError  # no SQLSTATE: the client lost or never got its connection
+        return TargetError
 
     def upsert(
         self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]

@@ -6,16 +6,18 @@ BEGIN ourselves (the recipe in SQLAlchemy's SQLite notes), so a CREATE TABLE rol
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import NullPool
 
-from loaders.errors import UnsupportedByTarget
+from loaders.errors import TargetError, TargetLocked, UnsupportedByTarget
 from loaders.targets.base import Target
-from loaders.targets.postgres import on_conflict
+from loaders.targets.sql import on_conflict
+
+#: primary result codes (the low byte of sqlite3's ``sqlite_errorcode``): SQLITE_BUSY, SQLITE_LOCKED
+LOCKED_CODES = {5, 6}
 
 
 class SQLiteTarget(Target):
@@ -46,8 +48,9 @@ class SQLiteTarget(Target):
         # SQLite keeps dates as text; date() parses it, 'start of month' truncates
         return sa.func.date(column) if grain == "day" else sa.func.date(column, "start of month")
 
-    def is_lock_error(self, error: BaseException) -> bool:
-        return bool(re.search(r"database is locked|database table is locked", str(error)))
+    def classify(self, error: BaseException) -> type[TargetError]:
+        code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+; older ones give no code
+        return TargetLocked if code is not None and code & 0xFF in LOCKED_CODES else TargetError
 
     def ensure_schema(self, conn: sa.Connection, schema: str | None) -> None:
         if schema:
