@@ -153,3 +153,9 @@ def duck(tmp_path: Path) -> Engine:
 
 def env_url(var: str) -> str | None:
     return os.environ.get(var) or None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="Rewrite tests/golden/*/*.sql from the SQL each strategy runs now."
+    )

@@ -1,0 +1,49 @@
+-- case: cursor
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = $1;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at <= $1;
+SELECT count(*) AS count_1
+FROM _loaders_stage;
+INSERT INTO g_append_cursor (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+SELECT max(_loaders_stage.updated_at) AS max_1
+FROM _loaders_stage;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = $1;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES ($1, $2, $3, $4, $5, $6);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);
+
+-- case: lookback
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = $1;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at <= $1;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > $1 ORDER BY n DESC
+ LIMIT $2;
+SELECT count(*) AS count_1
+FROM _loaders_stage;
+INSERT INTO g_append_lookback (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_append_lookback
+WHERE g_append_lookback.id = _loaders_stage.id));
+SELECT max(_loaders_stage.updated_at) AS max_1
+FROM _loaders_stage;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = $1;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES ($1, $2, $3, $4, $5, $6);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);

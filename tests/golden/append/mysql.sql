@@ -1,0 +1,63 @@
+-- case: cursor
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.updated_at <= %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage;
+INSERT INTO g_append_cursor (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+SELECT max(_loaders_stage.updated_at) AS max_1
+FROM _loaders_stage;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s, %(target_table)s, %(cursor_column)s, %(value)s, %(value_type)s, %(updated_at)s);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
+
+-- case: lookback
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.updated_at <= %(param_1)s;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage;
+INSERT INTO g_append_lookback (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_append_lookback
+WHERE g_append_lookback.id = _loaders_stage.id));
+SELECT max(_loaders_stage.updated_at) AS max_1
+FROM _loaders_stage;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s, %(target_table)s, %(cursor_column)s, %(value)s, %(value_type)s, %(updated_at)s);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;

@@ -1,0 +1,97 @@
+-- case: hard
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s;
+DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s));
+UPDATE g_cdc_hard, _loaders_stage_batch SET g_cdc_hard.name=_loaders_stage_batch.name, g_cdc_hard.updated_at=_loaders_stage_batch.updated_at, g_cdc_hard.seq=_loaders_stage_batch.seq WHERE g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND (NOT (g_cdc_hard.name <=> _loaders_stage_batch.name) OR NOT (g_cdc_hard.updated_at <=> _loaders_stage_batch.updated_at) OR NOT (g_cdc_hard.seq <=> _loaders_stage_batch.seq));
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND NOT (EXISTS (SELECT *
+FROM g_cdc_hard
+WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s, %(target_table)s, %(cursor_column)s, %(value)s, %(value_type)s, %(updated_at)s);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage_batch;
+
+-- case: soft
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s;
+UPDATE g_cdc_soft, _loaders_stage_batch SET g_cdc_soft._deleted=true WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s) AND g_cdc_soft._deleted IS NOT true;
+UPDATE g_cdc_soft, _loaders_stage_batch SET g_cdc_soft.name=_loaders_stage_batch.name, g_cdc_soft.updated_at=_loaders_stage_batch.updated_at, g_cdc_soft.seq=_loaders_stage_batch.seq, g_cdc_soft._deleted=false WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND (NOT (g_cdc_soft.name <=> _loaders_stage_batch.name) OR NOT (g_cdc_soft.updated_at <=> _loaders_stage_batch.updated_at) OR NOT (g_cdc_soft.seq <=> _loaders_stage_batch.seq) OR g_cdc_soft._deleted IS true);
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND NOT (EXISTS (SELECT *
+FROM g_cdc_soft
+WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s, %(target_table)s, %(cursor_column)s, %(value)s, %(value_type)s, %(updated_at)s);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage_batch;

@@ -1,0 +1,97 @@
+-- case: hard
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s::BIGINT;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s::INTEGER;
+DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR));
+UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq);
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR) AND NOT (EXISTS (SELECT *
+FROM g_cdc_hard
+WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s::VARCHAR, %(target_table)s::VARCHAR, %(cursor_column)s::VARCHAR, %(value)s::VARCHAR, %(value_type)s::VARCHAR, %(updated_at)s::TIMESTAMP WITHOUT TIME ZONE);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;
+
+-- case: soft
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s::BIGINT;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s::INTEGER;
+UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR) AND g_cdc_soft._deleted IS NOT true;
+UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR) AND NOT (EXISTS (SELECT *
+FROM g_cdc_soft
+WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
+INSERT INTO _loaders_watermarks (mart, target_table, cursor_column, value, value_type, updated_at) VALUES (%(mart)s::VARCHAR, %(target_table)s::VARCHAR, %(cursor_column)s::VARCHAR, %(value)s::VARCHAR, %(value_type)s::VARCHAR, %(updated_at)s::TIMESTAMP WITHOUT TIME ZONE);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;

@@ -1,0 +1,14 @@
+-- case: full
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+DELETE FROM g_full_full;
+INSERT INTO g_full_full (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;

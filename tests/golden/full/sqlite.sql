@@ -1,0 +1,15 @@
+-- case: full
+BEGIN;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at DATETIME,
+	op TEXT,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+DELETE FROM g_full_full;
+INSERT INTO g_full_full (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+DROP TABLE IF EXISTS _loaders_stage;

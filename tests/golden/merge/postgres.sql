@@ -1,0 +1,155 @@
+-- case: auto
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+UPDATE g_merge_auto SET name=_loaders_stage.name, updated_at=_loaders_stage.updated_at, op=_loaders_stage.op, seq=_loaders_stage.seq FROM _loaders_stage WHERE g_merge_auto.id = _loaders_stage.id AND (g_merge_auto.name IS DISTINCT FROM _loaders_stage.name OR g_merge_auto.updated_at IS DISTINCT FROM _loaders_stage.updated_at OR g_merge_auto.op IS DISTINCT FROM _loaders_stage.op OR g_merge_auto.seq IS DISTINCT FROM _loaders_stage.seq);
+INSERT INTO g_merge_auto (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_auto
+WHERE g_merge_auto.id = _loaders_stage.id));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: delete_missing
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+DELETE FROM g_merge_delete_missing WHERE NOT (EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_merge_delete_missing.id));
+UPDATE g_merge_delete_missing SET name=_loaders_stage.name, updated_at=_loaders_stage.updated_at, op=_loaders_stage.op, seq=_loaders_stage.seq FROM _loaders_stage WHERE g_merge_delete_missing.id = _loaders_stage.id AND (g_merge_delete_missing.name IS DISTINCT FROM _loaders_stage.name OR g_merge_delete_missing.updated_at IS DISTINCT FROM _loaders_stage.updated_at OR g_merge_delete_missing.op IS DISTINCT FROM _loaders_stage.op OR g_merge_delete_missing.seq IS DISTINCT FROM _loaders_stage.seq);
+INSERT INTO g_merge_delete_missing (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_delete_missing
+WHERE g_merge_delete_missing.id = _loaders_stage.id));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: update_insert
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+UPDATE g_merge_update_insert SET name=_loaders_stage.name, updated_at=_loaders_stage.updated_at, op=_loaders_stage.op, seq=_loaders_stage.seq FROM _loaders_stage WHERE g_merge_update_insert.id = _loaders_stage.id AND (g_merge_update_insert.name IS DISTINCT FROM _loaders_stage.name OR g_merge_update_insert.updated_at IS DISTINCT FROM _loaders_stage.updated_at OR g_merge_update_insert.op IS DISTINCT FROM _loaders_stage.op OR g_merge_update_insert.seq IS DISTINCT FROM _loaders_stage.seq);
+INSERT INTO g_merge_update_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_update_insert
+WHERE g_merge_update_insert.id = _loaders_stage.id));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: delete_insert
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+DELETE FROM g_merge_delete_insert WHERE EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_merge_delete_insert.id);
+INSERT INTO g_merge_delete_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: merge
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_merge
+WHERE g_merge_merge.id = _loaders_stage.id));
+MERGE INTO g_merge_merge AS t USING _loaders_stage AS s
+ON t.id = s.id
+WHEN MATCHED AND (t.name IS DISTINCT FROM s.name OR t.updated_at IS DISTINCT FROM s.updated_at OR t.op IS DISTINCT FROM s.op OR t.seq IS DISTINCT FROM s.seq) THEN UPDATE SET name = s.name, updated_at = s.updated_at, op = s.op, seq = s.seq
+WHEN NOT MATCHED THEN INSERT (id, name, updated_at, op, seq) VALUES (s.id, s.name, s.updated_at, s.op, s.seq);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: upsert
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at TIMESTAMP WITHOUT TIME ZONE,
+	op TEXT,
+	seq BIGINT
+);
+ANALYZE _loaders_stage;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
+ LIMIT %(param_1)s::INTEGER;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_upsert
+WHERE g_merge_upsert.id = _loaders_stage.id));
+INSERT INTO g_merge_upsert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, op = excluded.op, seq = excluded.seq WHERE g_merge_upsert.name IS DISTINCT FROM excluded.name OR g_merge_upsert.updated_at IS DISTINCT FROM excluded.updated_at OR g_merge_upsert.op IS DISTINCT FROM excluded.op OR g_merge_upsert.seq IS DISTINCT FROM excluded.seq;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s::VARCHAR, %(mart)s::VARCHAR, %(strategy)s::VARCHAR, %(target_table)s::VARCHAR, %(started_at)s::TIMESTAMP WITHOUT TIME ZONE, %(finished_at)s::TIMESTAMP WITHOUT TIME ZONE, %(status)s::VARCHAR, %(rows_in)s::BIGINT, %(inserted)s::BIGINT, %(updated)s::BIGINT, %(deleted)s::BIGINT, %(closed)s::BIGINT, %(unchanged)s::BIGINT, %(watermark_before)s::VARCHAR, %(watermark_after)s::VARCHAR, %(error)s::VARCHAR, %(batch_key)s::VARCHAR, %(checks)s::VARCHAR);
+DROP TABLE IF EXISTS _loaders_stage;

@@ -1,0 +1,67 @@
+-- case: load_time
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM g_scd2_load_time, _loaders_stage
+WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND NOT (g_scd2_load_time.name <=> _loaders_stage.name) AND %(param_1)s <= g_scd2_load_time.valid_from;
+UPDATE g_scd2_load_time, _loaders_stage SET g_scd2_load_time.valid_to=%(valid_to)s, g_scd2_load_time.is_current=false WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND NOT (g_scd2_load_time.name <=> _loaders_stage.name);
+UPDATE g_scd2_load_time, _loaders_stage SET g_scd2_load_time.updated_at=_loaders_stage.updated_at, g_scd2_load_time.op=_loaders_stage.op, g_scd2_load_time.seq=_loaders_stage.seq WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND (NOT (g_scd2_load_time.updated_at <=> _loaders_stage.updated_at) OR NOT (g_scd2_load_time.op <=> _loaders_stage.op) OR NOT (g_scd2_load_time.seq <=> _loaders_stage.seq));
+INSERT INTO g_scd2_load_time (id, name, updated_at, op, seq, valid_from, valid_to, is_current) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, %(param_1)s AS anon_1, NULL AS valid_to, true AS is_current
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_scd2_load_time
+WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
+
+-- case: effective_from
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+SELECT count(*) AS count_1
+FROM g_scd2_effective_from, _loaders_stage
+WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND (NOT (g_scd2_effective_from.name <=> _loaders_stage.name) OR NOT (g_scd2_effective_from.op <=> _loaders_stage.op) OR NOT (g_scd2_effective_from.seq <=> _loaders_stage.seq)) AND _loaders_stage.updated_at <= g_scd2_effective_from.valid_from;
+UPDATE g_scd2_effective_from, _loaders_stage SET g_scd2_effective_from.valid_to=_loaders_stage.updated_at, g_scd2_effective_from.is_current=false WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND (NOT (g_scd2_effective_from.name <=> _loaders_stage.name) OR NOT (g_scd2_effective_from.op <=> _loaders_stage.op) OR NOT (g_scd2_effective_from.seq <=> _loaders_stage.seq));
+UPDATE g_scd2_effective_from SET valid_to=%(valid_to)s, is_current=false WHERE g_scd2_effective_from.is_current = true AND NOT (EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_scd2_effective_from.id));
+UPDATE g_scd2_effective_from, _loaders_stage SET g_scd2_effective_from.updated_at=_loaders_stage.updated_at WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND NOT (g_scd2_effective_from.updated_at <=> _loaders_stage.updated_at);
+INSERT INTO g_scd2_effective_from (id, name, updated_at, op, seq, valid_from, valid_to, is_current) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, CASE WHEN ((SELECT max(prev.valid_to) AS max_1
+FROM g_scd2_effective_from AS prev
+WHERE prev.id = _loaders_stage.id) > _loaders_stage.updated_at) THEN (SELECT max(prev.valid_to) AS max_1
+FROM g_scd2_effective_from AS prev
+WHERE prev.id = _loaders_stage.id) ELSE _loaders_stage.updated_at END AS anon_1, NULL AS valid_to, true AS is_current
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_scd2_effective_from
+WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;

@@ -1,0 +1,9 @@
+-- case: retain
+DELETE FROM g_snapshot_retain WHERE g_snapshot_retain.snapshot_date = $1;
+INSERT INTO g_snapshot_retain (id, name, updated_at, op, seq, snapshot_date) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, $1 AS snapshot_date
+FROM _loaders_stage;
+SELECT DISTINCT g_snapshot_retain.snapshot_date
+FROM g_snapshot_retain ORDER BY g_snapshot_retain.snapshot_date DESC
+ LIMIT $1;
+DELETE FROM g_snapshot_retain WHERE g_snapshot_retain.snapshot_date < $1;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);

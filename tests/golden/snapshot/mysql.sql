@@ -1,0 +1,18 @@
+-- case: retain
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	updated_at DATETIME(6),
+	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+DELETE FROM g_snapshot_retain WHERE g_snapshot_retain.snapshot_date = %(param_1)s;
+INSERT INTO g_snapshot_retain (id, name, updated_at, op, seq, snapshot_date) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, %(param_1)s AS snapshot_date
+FROM _loaders_stage;
+SELECT DISTINCT g_snapshot_retain.snapshot_date
+FROM g_snapshot_retain ORDER BY g_snapshot_retain.snapshot_date DESC
+ LIMIT %(param_1)s;
+DELETE FROM g_snapshot_retain WHERE g_snapshot_retain.snapshot_date < %(param_1)s;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
