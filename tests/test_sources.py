@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
 from loaders import Append, FullReload, SourceError
 from loaders.sources import FileSource, Pushdown, QuerySource, as_source
@@ -57,7 +58,8 @@ def test_query_source_pushes_watermark_down(tmp_path: Path, duck) -> None:
     r = a.run(src, duck.url, table="t")
     assert r.inserted == 1 and r.rows_in == 1 and r.watermark_after == datetime(2026, 1, 6)
     wrapped = "select * from (select id, ts from orders) as _loaders_src where ts > :watermark"
-    assert src._statement(Pushdown("ts", 5)) == (wrapped, {"watermark": 5})
+    statement = src.statement(Pushdown("ts", 5), sa.create_engine("duckdb://").dialect)
+    assert str(statement) == wrapped and statement.compile().params == {"watermark": 5}
 
 
 def test_query_source_explicit_watermark_parameter(tmp_path: Path) -> None:
@@ -85,3 +87,35 @@ def test_glob_across_a_schema_change_keeps_new_columns(tmp_path: Path, duck) -> 
     Append(cursor="ts").run(str(tmp_path / "a.parquet"), duck.url, table="t")
     Append(cursor="ts", schema_change="add_columns").run(str(tmp_path / "*.parquet"), duck.url, table="t")
     assert duck.rows("t") == [(1, 1, None), (2, 2, "web")]
+
+
+def test_watermark_binds_only_outside_literals_names_and_comments() -> None:
+    from loaders.sources.sql import bind_watermark
+
+    text, found = bind_watermark(
+        "select ':watermark' as s, \"a:watermark\" as n, x::int -- :watermark\nfrom t where ts > :watermark"
+    )
+    assert found
+    assert text == (
+        "select '\\:watermark' as s, \"a\\:watermark\" as n, x\\:\\:int -- \\:watermark\nfrom t where ts > :watermark"
+    )
+    assert bind_watermark("select '12:30' as t")[1] is False
+
+
+def test_query_source_keeps_colons_in_literals(duck: Any, tmp_path: Path) -> None:
+    """A colon in a string literal is data, on DuckDB (its own Arrow reader) and SQLite (SQLAlchemy)."""
+    import duckdb
+
+    src = tmp_path / "src.duckdb"
+    with duckdb.connect(str(src)) as con:
+        con.execute("create table e as select 1 as id, timestamp '2026-01-02' as ts")
+    sqlite = tmp_path / "src.db"
+    import sqlite3
+
+    with sqlite3.connect(sqlite) as con:
+        con.execute("create table e (id int, ts text)")
+        con.execute("insert into e values (1, '2026-01-02')")
+    for url in (f"duckdb:///{src}", f"sqlite:///{sqlite}"):
+        query = "select id, ':watermark at 12:30' as note from e where :watermark is null or ts > :watermark"
+        reader = QuerySource(query, url).read(Pushdown("ts", None))
+        assert reader.read_all().to_pylist() == [{"id": 1, "note": ":watermark at 12:30"}], url

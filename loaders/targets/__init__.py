@@ -7,12 +7,15 @@ imports DuckDB (and ``loaders validate`` imports no adapter at all).
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from loaders.errors import SpecError, UnsupportedByTarget
-from loaders.targets.base import Staged, Target
 from loaders.targets.columns import Column, TableRef
+
+if TYPE_CHECKING:
+    from loaders.targets.base import Staged, Target
 
 __all__ = ["ADAPTERS", "TARGETS", "Column", "Staged", "TableRef", "Target", "adapter_class", "open_target"]
 
@@ -26,6 +29,13 @@ TARGETS: dict[str, str] = {
 }
 #: names for ``?loaders_adapter=NAME`` in a target URL, to force an adapter (e.g. the generic one)
 ADAPTERS: dict[str, str] = {"generic": "loaders.targets.generic:GenericTarget", **TARGETS}
+
+
+def __getattr__(name: str) -> Any:
+    """``Target`` and ``Staged`` import Arrow: loaded on first use, so importing a column type does not."""
+    if name in ("Staged", "Target"):
+        return getattr(importlib.import_module("loaders.targets.base"), name)
+    raise AttributeError(f"module 'loaders.targets' has no attribute {name!r}")
 
 
 def adapter_class(path: str) -> type[Target]:

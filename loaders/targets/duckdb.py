@@ -157,6 +157,15 @@ class DuckDBTarget(Target):
         self.drop_temp(conn, staged.table)
         return self._described(conn, name, None)
 
+    def read_query(self, statement: sa.TextClause, batch_rows: int) -> pa.RecordBatchReader:
+        """DuckDB hands Arrow batches over itself; the file is opened read-only, so a source never
+        takes the writer's lock."""
+        path = self.engine.url.database or ":memory:"
+        con = duckdb.connect(path, read_only=path != ":memory:")
+        compiled = statement.compile(dialect=self.dialect)
+        params = [compiled.params[name] for name in compiled.positiontup or []]
+        return con.sql(compiled.string, params=params or None).to_arrow_reader(batch_rows)
+
     def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
         if table.name in self.views:
             self.views.discard(table.name)
