@@ -243,6 +243,18 @@ SPEC_ERRORS = {
     ),
     "cdc needs sequence": ({"strategy": "cdc", "keys": ["id"]}, r"sequence: Field required"),
     "bad source": ({"strategy": "full", "source": {"pth": "x"}}, r"source"),
+    "source key typo": (
+        {"strategy": "full", "source": {"qurey": "select 1"}},
+        r"^mart dim_customer: source: needs `path: \.\.\.` \(files\) or `query: \.\.\.` \(SQL\); got qurey$",
+    ),
+    "query without url": (
+        {"strategy": "full", "source": {"query": "select 1"}},
+        r"^mart dim_customer: source\.url: Field required$",
+    ),
+    "file source option typo": (
+        {"strategy": "full", "source": {"path": "x.csv", "fromat": "csv"}},
+        r"source: unknown option 'fromat'; valid options: format, path$",
+    ),
 }
 
 

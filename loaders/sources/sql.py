@@ -84,6 +84,32 @@ class QuerySource(Source):
         return pa.RecordBatchReader.from_batches(reader.schema, stream())
 
 
+def stream_rows(engine: sa.Engine, statement: sa.TextClause, batch_rows: int) -> pa.RecordBatchReader:
+    """Any driver: rows fetched ``batch_rows`` at a time (server-side where the driver can) into Arrow."""
+    conn = engine.connect().execution_options(stream_results=True, yield_per=batch_rows)
+    try:
+        result = conn.execute(statement)
+    except Exception:
+        conn.close()
+        raise
+    names = list(result.keys())
+    batches = arrow_batches(result, names)
+    first = next(batches, None)
+    if first is None:
+        first = pa.RecordBatch.from_pydict({n: pa.array([], pa.null()) for n in names})
+    schema = first.schema
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        try:
+            yield first
+            for batch in batches:
+                yield batch.cast(schema) if batch.schema != schema else batch
+        finally:
+            conn.close()
+
+    return pa.RecordBatchReader.from_batches(schema, stream())
+
+
 def arrow_batches(result: sa.CursorResult[Any], names: list[str]) -> Iterator[pa.RecordBatch]:
     """Build Arrow batches column by column; a column that is all NULL so far stays null-typed."""
     for part in result.partitions():

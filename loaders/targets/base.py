@@ -254,31 +254,10 @@ class Target:
 
     # ------------------------------------------------------------------ reading a query (a SQL source)
     def read_query(self, statement: sa.TextClause, batch_rows: int) -> pa.RecordBatchReader:
-        """Stream a source query's rows as Arrow batches, through the driver in ``batch_rows`` chunks."""
-        from loaders.sources.sql import arrow_batches
+        """Stream a source query's rows as Arrow batches; the portable path goes through the driver."""
+        from loaders.sources.sql import stream_rows
 
-        conn = self.engine.connect().execution_options(stream_results=True, yield_per=batch_rows)
-        try:
-            result = conn.execute(statement)
-        except Exception:
-            conn.close()
-            raise
-        names = list(result.keys())
-        batches = arrow_batches(result, names)
-        first = next(batches, None)
-        if first is None:
-            first = pa.RecordBatch.from_pydict({n: pa.array([], pa.null()) for n in names})
-        schema = first.schema
-
-        def stream() -> Iterator[pa.RecordBatch]:
-            try:
-                yield first
-                for batch in batches:
-                    yield batch.cast(schema) if batch.schema != schema else batch
-            finally:
-                conn.close()
-
-        return pa.RecordBatchReader.from_batches(schema, stream())
+        return stream_rows(self.engine, statement, batch_rows)
 
     # ------------------------------------------------------------------ dialect SQL
     def timestamp_type(self) -> sa.types.TypeEngine[Any]:
