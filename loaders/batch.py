@@ -7,14 +7,16 @@ Separate from the runner so the rules for *which* rows take part in a load read 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from loaders.errors import DataContractError, LoaderError, SourceError, SpecError
+from loaders.errors import DataContractError, LoaderError, SourceError, SpecError, first_line
 from loaders.sources import Pushdown, Source
 
 if TYPE_CHECKING:
@@ -37,7 +39,32 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
             raise DataContractError(
                 f"{role} column {missing[0]!r} is not in the source; source columns: {', '.join(names)}", mart=mart
             )
-    return reader
+    return _checked(reader, source, strategy.spec.keys, mart)
+
+
+def _checked(reader: pa.RecordBatchReader, source: Source, keys: list[str], mart: str) -> pa.RecordBatchReader:
+    """Checks made on the stream itself, batch by batch:
+
+    - a file that breaks further in (a ragged CSV line, a value that no longer parses as the column's
+      type) is a one-line SourceError naming the mart and the source, not a traceback;
+    - a NaN in a float key is refused: NaN equals nothing (or, on some engines, every NaN), so it
+      cannot identify a row the same way on every engine.
+    """
+    float_keys = [k for k in keys if pa.types.is_floating(reader.schema.field(k).type)]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in reader:
+                for key in float_keys:
+                    if pc.any(pc.is_nan(batch.column(key))).as_py():
+                        raise DataContractError(
+                            f"key column {key!r} has NaN in this batch; NaN cannot identify a row", mart=mart
+                        )
+                yield batch
+        except (OSError, pa.ArrowException) as e:
+            raise SourceError(f"cannot read {source.describe()}: {first_line(e)}", mart=mart) from None
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def required_columns(strategy: Strategy[Any]) -> dict[str, list[str]]:
@@ -97,6 +124,20 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
     return batch, rows
 
 
+def refuse_empty_snapshot(conn: sa.Connection, strategy: Strategy[Any], table: sa.Table, rows: int, mart: str) -> None:
+    """An empty batch for a strategy that removes what the batch lacks would empty the mart: refused
+    (unless ``allow_empty``), since a zero-row extract is what a source outage looks like."""
+    if rows or strategy.spec.allow_empty or not strategy.removes_what_the_batch_lacks():
+        return
+    current = count(conn, strategy.current_rows(table).subquery())
+    if current:
+        raise DataContractError(
+            f"the source is empty, and {strategy.name} would remove all {current} current rows of {table.name}; "
+            "an empty extract usually means a source outage (set `allow_empty: true` if it can really be empty)",
+            mart=mart,
+        )
+
+
 def keep_window(
     conn: sa.Connection, target: Target, staged: Staged, column_name: str, window: tuple[Any, Any], mart: str
 ) -> tuple[Staged, tuple[Any, Any]]:
@@ -104,6 +145,8 @@ def keep_window(
     column = staged.table.c[column_name]
     family = next(c.family for c in staged.columns if c.name == column_name)
     start, end = (coerce_bound(v, family, mart) for v in window)
+    if start >= end:
+        raise SpecError(f"--from {start} is not before --to {end}: the window [from, to) would be empty", mart=mart)
     outside = sa.or_(column.is_(None), column < sa.literal(start, column.type), column >= sa.literal(end, column.type))
     return target.remove_from_stage(conn, staged, outside), (start, end)
 
@@ -150,5 +193,5 @@ def check_unique(conn: sa.Connection, table: sa.Table, cols: list[str], mart: st
     )
 
 
-def count(conn: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+def count(conn: sa.Connection, table: sa.FromClause, *where: sa.ColumnElement[bool]) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar() or 0)

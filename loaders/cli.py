@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -122,7 +123,22 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="Backfill: ... and curso
 def _window(start: str | None, end: str | None) -> tuple[str, str] | None:
     if (start is None) != (end is None):
         _fail(SpecError("--from and --to go together (the window is [from, to))"), 2)
-    return (start, end) if start is not None and end is not None else None
+    if start is None or end is None:
+        return None
+    first, last = _comparable(start), _comparable(end)
+    if type(first) is type(last) and first >= last:  # the load checks again in the column's own type
+        _fail(SpecError(f"--from {start} is not before --to {end}: the window [from, to) would be empty"), 2)
+    return start, end
+
+
+def _comparable(text: str) -> Any:
+    """A --from/--to value as a number or a timestamp where it reads as one, else the text."""
+    for parse in (int, float, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return text
 
 
 @app.command()

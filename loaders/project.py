@@ -67,6 +67,8 @@ def parse_project(data: Any, base_dir: Path | str = ".") -> Project:
         if not isinstance(options, dict):
             raise SpecError("options must be a mapping", mart=name)
         parsed[name] = parse_mart(str(name), options)
+        if parsed[name].source is None:
+            raise SpecError("needs `source: {path: ...}` or `{query: ..., url: ...}`", mart=name)
     mart_order(parsed)
     rest = {k: v for k, v in data.items() if k != "marts"}
     try:
@@ -128,5 +130,8 @@ def load_project(path: str | Path) -> Project:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise SpecError(f"{path}: not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise SpecError(f"{path}: not valid YAML: {problem}{where}") from None
     return parse_project(expand_env(data), base_dir=path.resolve().parent)

@@ -217,6 +217,7 @@ class _Load:
             staged, self.window = batches.keep_window(conn, target, staged, column, self.window, mart)
         rules = batches.BatchRules(mart, spec.keys, cursor, self.strategy.dedupe_column())
         batch, rows = batches.prepare(conn, target, staged, rules, bound)
+        batches.refuse_empty_snapshot(conn, self.strategy, tt.table, rows, mart)
         ctx = LoadContext(
             mart=mart, spec=spec, conn=conn, target=target, table=tt.table, table_columns=tt.columns,
             batch=batch, rows=rows, columns=tt.landing, watermark=watermark, run_time=self.run_time,

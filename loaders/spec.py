@@ -188,6 +188,9 @@ class MartBase(_Model):
     dedupe_by: str | None = None
     #: what to do when the source has columns the target lacks: fail, or add them
     schema_change: Literal["fail", "add_columns"] = "fail"
+    #: an empty source may empty the mart (full, merge with delete_missing, scd2 with deletes: close);
+    #: by default it is refused, since an empty extract usually means a source outage
+    allow_empty: bool = False
     description: str | None = None
     #: marts that must be loaded first (the DAG factory orders tasks by it)
     depends_on: list[str] = Field(default_factory=list)

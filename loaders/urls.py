@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from loaders.errors import SpecError
+
 
 def resolve_url(url: str, base_dir: Path | None) -> str:
     """Make ``duckdb:///warehouse.duckdb`` point next to the marts file, not the current directory."""
-    parsed = sa.engine.make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database and base_dir is not None:
         db = parsed.database
         if db != ":memory:" and not Path(db).is_absolute():
             return parsed.set(database=str((base_dir / db).resolve())).render_as_string(hide_password=False)
     return url
+
+
+def parse_url(url: str) -> sa.URL:
+    """A SQLAlchemy URL, or a SpecError that shows the URL without its password."""
+    try:
+        return sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as e:
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+        detail = str(e).replace(str(url), shown)
+        raise SpecError(f"{shown!r} is not a SQLAlchemy URL such as duckdb:///warehouse.duckdb ({detail})") from None
 
 
 def redact(url: str) -> str:

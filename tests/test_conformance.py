@@ -54,11 +54,18 @@ def test_full_reader_sees_old_rows_until_commit(engine):
     assert engine.scalar("select count(*) from t") == 3
 
 
-def test_full_with_empty_source_empties_table(engine):
+def test_full_with_empty_source_is_refused_unless_allowed(engine):
+    """A zero-row extract is what a source outage looks like: it must not silently empty the mart."""
     import pyarrow as pa
 
+    from loaders import DataContractError
+
+    empty = pa.table({"id": pa.array([], pa.int64())})
     load(engine, FullReload(), [{"id": 1}])
-    load(engine, FullReload(), pa.table({"id": pa.array([], pa.int64())}))
+    with pytest.raises(DataContractError, match="the source is empty, and full would remove all 1 current rows"):
+        load(engine, FullReload(), empty)
+    assert engine.rows("t") == [(1,)]
+    load(engine, FullReload(allow_empty=True), empty)
     assert engine.rows("t") == []
 
 

@@ -270,7 +270,9 @@ def test_project_level_errors() -> None:
     with pytest.raises(SpecError, match="needs `marts:`"):
         parse_project({"target": "duckdb:///x.duckdb"})
     with pytest.raises(SpecError, match="unknown option 'targt'"):
-        parse_project({"targt": "x", "marts": {"a": {"strategy": "full"}}})
+        parse_project({"targt": "x", "marts": {"a": {"strategy": "full", "source": {"path": "x.csv"}}}})
+    with pytest.raises(SpecError, match=r"^mart a: needs `source: \{path: \.\.\.\}`"):
+        parse_project({"marts": {"a": {"strategy": "full"}}})
 
 
 def test_lookback_parsing() -> None:

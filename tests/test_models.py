@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_conformance import UNSUPPORTED  # noqa: E402
 
-from loaders import CDC, SCD2, Append, FullReload, Merge
+from loaders import CDC, SCD2, Append, DataContractError, FullReload, Merge
 
 pytestmark = pytest.mark.slow
 
@@ -50,14 +50,27 @@ def fresh() -> str:
     return f"t_{uuid.uuid4().hex[:10]}"
 
 
+def refused_as_outage(engine: Any, table: str, load: Any) -> None:
+    """An empty batch that would empty a non-empty mart is refused (a source outage), changing nothing."""
+    before = engine.rows(table)
+    with pytest.raises(DataContractError, match="the source is empty"):
+        load()
+    assert engine.rows(table) == before
+
+
 # --------------------------------------------------------------------------- full
 @SETTINGS
-@given(snaps=snapshots)
-def test_full_model(engine, snaps):
-    table = fresh()
+@given(snaps=snapshots, allow_empty=st.booleans())
+def test_full_model(engine, snaps, allow_empty):
+    table, model = fresh(), {}
     for snap in snaps:
-        FullReload(keys=["id"]).run(kv_rows(snap), engine.url, table=table)
-        assert engine.rows(table) == sorted_rows((k, v, w) for k, (v, w) in snap.items())
+        loader = FullReload(keys=["id"], allow_empty=allow_empty)
+        if not snap and model and not allow_empty:
+            refused_as_outage(engine, table, lambda: loader.run(kv_rows(snap), engine.url, table=table))  # noqa: B023
+            continue
+        loader.run(kv_rows(snap), engine.url, table=table)
+        model = dict(snap)
+        assert engine.rows(table) == sorted_rows((k, v, w) for k, (v, w) in model.items())
 
 
 # --------------------------------------------------------------------------- merge
@@ -66,12 +79,17 @@ def test_full_model(engine, snaps):
     snaps=snapshots,
     method=st.sampled_from(["update_insert", "merge", "upsert", "delete_insert"]),
     delete_missing=st.booleans(),
+    allow_empty=st.booleans(),
 )
-def test_merge_model(engine, snaps, method, delete_missing):
+def test_merge_model(engine, snaps, method, delete_missing, allow_empty):
     assume(method not in UNSUPPORTED.get(engine.name, set()))
     table, model = fresh(), {}
     for snap in snaps:
-        r = Merge(keys=["id"], method=method, delete_missing=delete_missing).run(kv_rows(snap), engine.url, table=table)
+        loader = Merge(keys=["id"], method=method, delete_missing=delete_missing, allow_empty=allow_empty)
+        if not snap and model and delete_missing and not allow_empty:
+            refused_as_outage(engine, table, lambda: loader.run(kv_rows(snap), engine.url, table=table))  # noqa: B023
+            continue
+        r = loader.run(kv_rows(snap), engine.url, table=table)
         gone = [k for k in model if k not in snap] if delete_missing else []
         new = [k for k in snap if k not in model]
         changed = [k for k in snap if k in model and model[k] != snap[k]]
@@ -123,13 +141,21 @@ def test_append_lookback_model(engine, batches, lookback):
 
 # --------------------------------------------------------------------------- scd2
 @SETTINGS
-@given(snaps=snapshots, deletes=st.sampled_from(["ignore", "close"]))
-def test_scd2_model(engine, snaps, deletes):
+@given(snaps=snapshots, deletes=st.sampled_from(["ignore", "close"]), allow_empty=st.booleans())
+def test_scd2_model(engine, snaps, deletes, allow_empty):
     table, versions = fresh(), []  # [id, v, w, valid_from, valid_to, is_current]
     for i, snap in enumerate(snaps):
         t = T0 + timedelta(days=i)
-        SCD2(keys=["id"], track=["v"], deletes=deletes).run(kv_rows(snap), engine.url, table=table, run_time=t)
+        loader = SCD2(keys=["id"], track=["v"], deletes=deletes, allow_empty=allow_empty)
         current = {row[0]: row for row in versions if row[5]}
+        if not snap and current and deletes == "close" and not allow_empty:
+            refused_as_outage(
+                engine,
+                table,
+                lambda: loader.run(kv_rows(snap), engine.url, table=table, run_time=t),  # noqa: B023
+            )
+            continue
+        loader.run(kv_rows(snap), engine.url, table=table, run_time=t)
         for k, (v, w) in snap.items():
             row = current.get(k)
             if row is not None and row[1] != v:

@@ -58,7 +58,7 @@ def test_query_source_pushes_watermark_down(tmp_path: Path, duck) -> None:
     con.close()
     r = a.run(src, duck.url, table="t")
     assert r.inserted == 1 and r.rows_in == 1 and r.watermark_after == datetime(2026, 1, 6)
-    wrapped = "select * from (select id, ts from orders) as _loaders_src where ts > :watermark"
+    wrapped = "select * from (select id, ts from orders) as _loaders_src where ts > :watermark or ts is null"
     statement = src.statement(Pushdown("ts", 5), sa.create_engine("duckdb://").dialect)
     assert str(statement) == wrapped and statement.compile().params == {"watermark": 5}
 

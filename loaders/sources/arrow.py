@@ -47,5 +47,6 @@ class ArrowSource(Source):
         if pushdown is not None and pushdown.value is not None and pushdown.column in data.column_names:
             # if the comparison does not type-check, the SQL filter in the runner still applies
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                data = data.filter(pc.field(pushdown.column) > pushdown.value)
+                value = pushdown.value_for(data.schema.field(pushdown.column).type)
+                data = data.filter((pc.field(pushdown.column) > value) | pc.field(pushdown.column).is_null())
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())

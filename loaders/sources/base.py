@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -11,10 +12,22 @@ import pyarrow as pa
 
 @dataclass(frozen=True)
 class Pushdown:
-    """Only rows with ``column > value`` are needed (the watermark, less any look-back)."""
+    """Only rows with ``column > value`` are needed (the watermark, less any look-back). Rows whose
+    column is NULL are kept: they must reach the load's NULL check, not vanish at the source."""
 
     column: str
     value: Any
+
+    def value_for(self, column_type: pa.DataType) -> Any:
+        """The watermark comparable with a column of this type: watermarks are naive UTC, so a zoned
+        column compares with the same instant in UTC (and a naive column with a zoned value's UTC)."""
+        value = self.value
+        if isinstance(value, datetime) and pa.types.is_timestamp(column_type):
+            if column_type.tz and value.tzinfo is None:
+                return value.replace(tzinfo=timezone.utc)
+            if not column_type.tz and value.tzinfo is not None:
+                return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
 
 
 class Source(abc.ABC):

@@ -73,7 +73,8 @@ class FileSource(Source):
         dataset = self.dataset()
         filter_ = None
         if pushdown is not None and pushdown.value is not None and pushdown.column in dataset.schema.names:
-            filter_ = ds.field(pushdown.column) > pushdown.value
+            value = pushdown.value_for(dataset.schema.field(pushdown.column).type)
+            filter_ = (ds.field(pushdown.column) > value) | ds.field(pushdown.column).is_null()
         try:
             try:
                 return dataset.scanner(filter=filter_, batch_size=131_072).to_reader()

@@ -57,7 +57,7 @@ class QuerySource(Source):
         if value is None:
             return sa.text(text)
         column = dialect.identifier_preparer.quote(pushdown.column)  # type: ignore[union-attr]
-        wrapped = f"select * from ({text}) as _loaders_src where {column} > :watermark"
+        wrapped = f"select * from ({text}) as _loaders_src where {column} > :watermark or {column} is null"
         return sa.text(wrapped).bindparams(watermark=value)
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:

@@ -98,6 +98,11 @@ class Strategy(Generic[SpecT]):
         """Columns the strategy adds to the target table (history, soft-delete flags)."""
         return []
 
+    def removes_what_the_batch_lacks(self) -> bool:
+        """The batch is the whole truth: rows or keys it does not carry are deleted or closed (so an
+        empty batch would empty the mart)."""
+        return False
+
     def lower_bound(self, watermark: Any) -> Any:
         """Rows must be past this to be loaded (a look-back widens it)."""
         return watermark

@@ -22,6 +22,9 @@ class FullReload(Strategy[FullSpec]):
     name = "full"
     spec_model = FullSpec
 
+    def removes_what_the_batch_lacks(self) -> bool:
+        return True
+
     def load(self, ctx: LoadContext[FullSpec]) -> Counts:
         deleted = ctx.execute(sa.delete(ctx.table))
         inserted = ctx.execute(

@@ -58,6 +58,9 @@ class Merge(Strategy[MergeSpec]):
     spec_model = MergeSpec
     unique_keys = True
 
+    def removes_what_the_batch_lacks(self) -> bool:
+        return self.spec.delete_missing
+
     def method(self, ctx: LoadContext[MergeSpec]) -> str:
         method = ctx.spec.method if ctx.spec.method != "auto" else ctx.target.default_merge_method
         if method == "merge" and not ctx.target.supports_merge:

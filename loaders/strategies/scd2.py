@@ -93,6 +93,9 @@ class SCD2(Strategy[SCD2Spec]):
             Column(s.is_current_column, sa.Boolean(), BOOLEAN),
         ]
 
+    def removes_what_the_batch_lacks(self) -> bool:
+        return self.spec.deletes == "close"
+
     def current_rows(self, table: sa.Table) -> sa.Select[Any]:
         return sa.select(table).where(table.c[self.spec.is_current_column] == sa.true())
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from loaders.errors import SpecError, UnsupportedByTarget
 from loaders.targets.columns import Column, TableRef
+from loaders.urls import parse_url
 
 if TYPE_CHECKING:
     from loaders.targets.base import Staged, Target
@@ -46,10 +47,7 @@ def adapter_class(path: str) -> type[Target]:
 
 def open_target(url: str) -> Target:
     """The adapter for a target URL: by backend name, the generic SQLAlchemy path for any other."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise SpecError(f"target {url!r} is not a SQLAlchemy URL (e.g. duckdb:///warehouse.duckdb)") from None
+    parsed = parse_url(url)
     forced = parsed.query.get("loaders_adapter")
     if forced is not None:
         if forced not in ADAPTERS:

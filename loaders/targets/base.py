@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from loaders.errors import LoaderError, TargetError, TargetLocked, TransientTargetError, first_line
+from loaders.errors import DataContractError, LoaderError, TargetError, TargetLocked, TransientTargetError, first_line
 from loaders.targets.columns import (
     DATE,
     TIMESTAMP,
@@ -61,6 +61,8 @@ class Target:
     indexes_keys: ClassVar[bool] = True
     #: the engine has a zoned timestamp type; if not, zoned timestamps are stored as naive UTC
     stores_time_zones: ClassVar[bool] = True
+    #: the largest integer the engine stores exactly (unsigned 64-bit values above it are refused)
+    max_integer: ClassVar[int | None] = None
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -212,6 +214,13 @@ class Target:
     def prepare_rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Make a batch's values acceptable to the driver: zoned timestamps become naive UTC where the
         engine has no zoned type (the driver would send the offset and the engine drop it)."""
+        if self.max_integer is not None:
+            for f, a in zip(batch.schema, batch.columns, strict=True):
+                if pa.types.is_unsigned_integer(f.type) and (pc.max(a).as_py() or 0) > self.max_integer:
+                    raise DataContractError(
+                        f"column {f.name!r} holds {pc.max(a).as_py()}, above the largest integer "
+                        f"{self.dialect.name} stores exactly ({self.max_integer}); cast it to a string or decimal"
+                    )
         if self.stores_time_zones:
             return batch
         arrays = [

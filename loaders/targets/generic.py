@@ -19,6 +19,8 @@ class GenericTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ()
     ddl_is_transactional: ClassVar[bool] = False
     stores_time_zones: ClassVar[bool] = False
+    #: nothing known about the engine: refuse values a signed 64-bit integer cannot hold
+    max_integer: ClassVar[int | None] = 2**63 - 1
 
     def window_start(self, column: Any, grain: str, family: str) -> sa.ColumnElement[Any]:
         if grain != "day":

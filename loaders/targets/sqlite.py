@@ -24,6 +24,8 @@ class SQLiteTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
     supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
+    #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
+    max_integer: ClassVar[int | None] = 2**63 - 1
 
     def create_engine(self, url: str) -> sa.Engine:
         engine = sa.create_engine(url, poolclass=NullPool)
