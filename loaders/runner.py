@@ -157,14 +157,16 @@ class _Load:
         with self.target.connect() as conn, self.target.lock(conn, self.mart):
             with self.target.translate_errors(self.mart):
                 self.state.ensure(conn)
-                applied = bool(self.result.batch_key) and not plan and self.skip_if_applied(conn)
-                conn.commit()
-            if applied:
-                return self.result
             with contextlib.ExitStack() as stack:
                 statements = stack.enter_context(capture_sql(conn)) if plan else []
                 try:
                     with self.target.translate_errors(self.mart), conn.begin():
+                        # inside the load's transaction, so a concurrent run of the same batch that
+                        # committed first is seen (engines without a mart lock serialise here)
+                        if self.result.batch_key and not plan:
+                            if self.skip_if_applied(conn):
+                                return self.result
+                            self.state.claim(conn, self.mart, self.result.batch_key, self.result.run_id)
                         self.apply(conn, source)
                         if plan:
                             raise _Rollback
@@ -173,6 +175,8 @@ class _Load:
                     self.undo.undo(conn, self.mart)
                 except Exception as e:  # an unexpected bug, too, leaves the target unchanged and logged
                     self.undo.undo(conn, self.mart)
+                    if self.applied_concurrently(conn):
+                        return self.result
                     self.log_failure(conn, e)
                     raise
         return self.result
@@ -188,6 +192,17 @@ class _Load:
         r.watermark_before = r.watermark_after = earlier["watermark_after"]
         self.state.log(conn, r)  # committed by the caller
         return True
+
+    def applied_concurrently(self, conn: sa.Connection) -> bool:
+        """A run of the same batch committed while this one ran (its claim stopped this one): skipped."""
+        if not self.result.batch_key or self.result.status == "planned":
+            return False
+        with contextlib.suppress(Exception):
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                return self.skip_if_applied(conn)
+        return False
 
     def log_failure(self, conn: sa.Connection, error: BaseException) -> None:
         """The failed run's row, in a transaction of its own after the rollback; no counts, no new watermark."""

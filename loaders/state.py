@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import time
 import uuid
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 WATERMARKS = "_loaders_watermarks"
 RUNS = "_loaders_runs"
+BATCHES = "_loaders_batches"
 
 
 def _tables(schema: str | None, timestamp: Any = None) -> tuple[sa.Table, sa.Table]:
@@ -75,24 +77,49 @@ class State:
         self.target = target
         self.schema = schema
         self.watermarks, self.runs = _tables(schema, target.timestamp_type())
+        #: one row per applied batch key: its primary key lets only one run of a batch commit
+        self.batches = sa.Table(
+            BATCHES,
+            self.runs.metadata,
+            sa.Column("mart", sa.String(255), primary_key=True),
+            sa.Column("batch_key", sa.String(500), primary_key=True),
+            sa.Column("run_id", sa.String(36)),
+            schema=schema,
+        )
 
     def ensure(self, conn: sa.Connection) -> None:
-        """Create the state tables if missing; checked once per target and schema in a process."""
+        """Create the state tables if missing (committed one by one, before the load's transaction);
+        checked once per target and schema in a process.
+
+        Several first runs may race to create them (different marts hold different locks): a create
+        that fails because another process created the table a moment before is checked again."""
         if ("state", self.schema) in self.target.checked:
             return
-        for table in (self.watermarks, self.runs):
-            ref = TableRef(table.name, self.schema)
-            existing = self.target.describe_table(conn, ref)
-            if existing is None:
-                self.target.ensure_schema(conn, self.schema)
-                conn.execute(sa.schema.CreateTable(table))
-                continue
-            # state tables written by an older loaders: add the columns this version records
-            have = {c.name for c in existing}
-            missing = [Column(c.name, c.type, sa_family(c.type)) for c in table.columns if c.name not in have]
-            if missing:
-                self.target.add_columns(conn, ref, missing)
+        for table in (self.watermarks, self.runs, self.batches):
+            for attempt in (1, 2, 3):
+                try:
+                    self._create_or_extend(conn, table)
+                    conn.commit()
+                    break
+                except sa.exc.DBAPIError:
+                    conn.rollback()
+                    if attempt == 3:
+                        raise
+                    time.sleep(0.05 * attempt)
         self.target.checked.add(("state", self.schema))
+
+    def _create_or_extend(self, conn: sa.Connection, table: sa.Table) -> None:
+        ref = TableRef(table.name, self.schema)
+        existing = self.target.describe_table(conn, ref)
+        if existing is None:
+            self.target.ensure_schema(conn, self.schema)
+            conn.execute(sa.schema.CreateTable(table))
+            return
+        # state tables written by an older loaders: add the columns this version records
+        have = {c.name for c in existing}
+        missing = [Column(c.name, c.type, sa_family(c.type)) for c in table.columns if c.name not in have]
+        if missing:
+            self.target.add_columns(conn, ref, missing)
 
     def exists(self, conn: sa.Connection) -> bool:
         return self.target.describe_table(conn, TableRef(RUNS, self.schema)) is not None
@@ -142,6 +169,11 @@ class State:
                 checks=json.dumps(result.checks) if result.checks else None,
             )
         )
+
+    def claim(self, conn: sa.Connection, mart: str, batch_key: str, run_id: str) -> None:
+        """Record, inside the load's transaction, that this run applies the batch: a concurrent run of
+        the same batch cannot commit too (the primary key stops it, on every engine)."""
+        conn.execute(sa.insert(self.batches).values(mart=mart, batch_key=batch_key, run_id=run_id))
 
     def applied(self, conn: sa.Connection, mart: str, batch_key: str) -> dict[str, Any] | None:
         """The successful run that already applied this batch, if any."""

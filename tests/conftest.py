@@ -16,6 +16,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+
+#: model tests: a fixed, fast budget in CI; `--hypothesis-profile long` for the 10,000-example run
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_QUIET)
+settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile("ci")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_conformance import UNSUPPORTED  # noqa: E402
 
@@ -20,12 +20,9 @@ from loaders import CDC, SCD2, Append, DataContractError, FullReload, Merge
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+#: the budget comes from the hypothesis profile (tests/conftest.py): `ci` by default, `long` with
+#: `pytest tests/test_models.py --hypothesis-profile long`
+SETTINGS = settings()
 T0 = datetime(2026, 1, 1)
 
 keys = st.integers(0, 5)

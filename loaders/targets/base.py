@@ -8,6 +8,7 @@ lock a mart, which driver errors a retry can fix. A new engine is a new subclass
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,6 +31,9 @@ from loaders.targets.columns import (
 from loaders.targets.sql import MergeInto
 from loaders.targets.types import arrow_family, arrow_to_sa
 from loaders.urls import redact
+
+#: (target URL, mart) -> the lock threads of this process take to load that mart
+_PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Target:
     indexes_keys: ClassVar[bool] = True
     #: the engine has a zoned timestamp type; if not, zoned timestamps are stored as naive UTC
     stores_time_zones: ClassVar[bool] = True
+    #: how long a thread waits for another thread of this process loading the same mart
+    thread_lock_seconds: ClassVar[float] = 300.0
     #: the largest integer the engine stores exactly (unsigned 64-bit values above it are refused)
     max_integer: ClassVar[int | None] = None
 
@@ -91,8 +97,15 @@ class Target:
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
-        """Serialise runs of one mart. The default relies on the engine's own (file) locking."""
-        yield
+        """Serialise runs of one mart. The default relies on the engine's own (file) locking between
+        processes, and a lock per database and mart between threads of this process."""
+        held = _PROCESS_LOCKS.setdefault((self.url, mart), threading.Lock())
+        if not held.acquire(timeout=self.thread_lock_seconds):
+            raise TargetLocked(f"another thread has been loading this mart for {self.thread_lock_seconds} s", mart=mart)
+        try:
+            yield
+        finally:
+            held.release()
 
     @contextlib.contextmanager
     def server_lock(
@@ -135,6 +148,11 @@ class Target:
             raise kind(f"{self.describe()}: {first_line(orig)}", mart=mart) from e
         except sa.exc.SQLAlchemyError as e:
             raise TargetError(f"{self.describe()}: {first_line(e)}", mart=mart) from e
+        except Exception as e:  # a driver error raised by its raw API (COPY, register), not wrapped
+            dbapi = getattr(self.dialect, "loaded_dbapi", None)
+            if dbapi is None or not isinstance(e, dbapi.Error):
+                raise
+            raise self.classify(e)(f"{self.describe()}: {first_line(e)}", mart=mart) from e
 
     # ------------------------------------------------------------------ tables
     def sa_table(self, ref: TableRef, columns: list[Column]) -> sa.Table:

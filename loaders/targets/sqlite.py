@@ -36,7 +36,9 @@ class SQLiteTarget(Target):
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock at once: a second run of the mart waits for the first
+            # (up to the driver's busy timeout) and then sees what it committed
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 

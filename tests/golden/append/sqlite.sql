@@ -1,5 +1,5 @@
 -- case: cursor
-BEGIN;
+BEGIN IMMEDIATE;
 SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;
@@ -27,7 +27,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: lookback
-BEGIN;
+BEGIN IMMEDIATE;
 SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;

@@ -1,5 +1,5 @@
 -- case: hard
-BEGIN;
+BEGIN IMMEDIATE;
 SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;
@@ -50,7 +50,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
-BEGIN;
+BEGIN IMMEDIATE;
 SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;

@@ -1,5 +1,5 @@
 -- case: auto
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
@@ -25,7 +25,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: delete_missing
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
@@ -54,7 +54,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: update_insert
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
@@ -80,7 +80,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: delete_insert
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
@@ -108,7 +108,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 -- error: UnsupportedByTarget: mart g_merge_merge: `method: merge` needs MERGE INTO, which sqlite lacks; use `method: auto`, `update_insert` or `delete_insert`
 
 -- case: upsert
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,

@@ -1,5 +1,5 @@
 -- case: day
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,

@@ -1,5 +1,5 @@
 -- case: scd1
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,

@@ -1,5 +1,5 @@
 -- case: load_time
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
@@ -29,7 +29,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: effective_from
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TEMPORARY TABLE _loaders_stage (
 	id BIGINT,
 	name TEXT,
