@@ -35,8 +35,26 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print results as JSON lin
 DEBUG = {"on": False}
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"loaders {version('loaders')}", highlight=False)
+        except PackageNotFoundError:  # pragma: no cover - a source tree without an install
+            from loaders import __version__
+
+            out.print(f"loaders {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     DEBUG["on"] = debug
 
 

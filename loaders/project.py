@@ -18,6 +18,15 @@ from loaders.spec import MartBase, _Model, format_error, parse_interval, validat
 from loaders.strategies import STRATEGY_NAMES, MartSpec
 
 
+class PrepareStep(_Model):
+    """A command the DAG runs before its loads, e.g. the script that extracts or generates the source
+    files. Relative paths resolve against the marts file's folder; ``python`` is the worker's Python."""
+
+    command: list[str]
+    #: skip the command when this path already exists (relative to the marts file)
+    creates: str | None = None
+
+
 class AirflowOptions(_Model):
     """How the DAG factory schedules a marts file: one DAG, one task per mart."""
 
@@ -30,6 +39,8 @@ class AirflowOptions(_Model):
     catchup: bool = False
     max_active_runs: int = Field(default=1, ge=1)
     tags: list[str] = Field(default_factory=lambda: ["loaders"])
+    #: a first task that makes the sources (when ``creates`` is missing)
+    prepare: PrepareStep | None = None
 
     @field_validator("retry_delay", mode="before")
     @classmethod

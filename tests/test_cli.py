@@ -116,3 +116,10 @@ def test_failed_mart_exit_1_others_still_load(project: Path) -> None:
 def test_unknown_mart_name(project: Path) -> None:
     result = runner.invoke(app, ["run", str(project), "--mart", "nope"])
     assert result.exit_code == 2
+
+
+def test_version() -> None:
+    from loaders.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("loaders 0.")

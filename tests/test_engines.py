@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import date, datetime, timezone
@@ -145,16 +146,38 @@ def test_second_run_of_same_mart_fails_fast_while_first_holds_lock(engine: Any) 
     The generic adapter knows no engine's error codes, so there the held lock is a terminal error."""
     Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
     holder = hold_lock(engine, "t")
+    url = with_query(engine.url, loaders_lock_timeout="1")  # single-writer files wait; here only a second
     try:
         start = time.monotonic()
         with pytest.raises(TargetError if engine.name == "generic" else TargetLocked, match="lock|locked") as info:
-            Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")
+            Merge(keys=["id"]).run([{"id": 2}], url, table="t")
         assert info.value.transient is (engine.name != "generic")
         assert time.monotonic() - start < 30
     finally:
         holder()
     assert engine.rows("t") == [(1,)]
     Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")  # once released, it runs
+    assert engine.rows("t") == [(1,), (2,)]
+
+
+def with_query(url: str, **params: str) -> str:
+    return sa.engine.make_url(url).update_query_dict(params).render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"], indirect=True)
+def test_a_single_writer_file_makes_the_second_run_wait(engine: Any) -> None:
+    """Airflow runs tasks at once: on a DuckDB or SQLite file the second run waits for the writer
+    (up to ``loaders_lock_timeout``, 300 s by default) and then loads, instead of failing."""
+    Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t")
+    release = hold_lock(engine, "t")
+    timer = threading.Timer(3, release)
+    timer.start()
+    try:
+        start = time.monotonic()
+        Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t")
+        assert time.monotonic() - start >= 2
+    finally:
+        timer.join()
     assert engine.rows("t") == [(1,), (2,)]
 
 
@@ -173,7 +196,8 @@ def hold_lock(engine: Any, mart: str) -> Any:
         )
         assert proc.stdout and proc.stdout.readline().strip() == "ready"
         return lambda: (proc.kill(), proc.wait())
-    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool)
+    threadable = {"check_same_thread": False} if engine.name in ("sqlite", "generic") else {}
+    e = sa.create_engine(engine.sa_url, poolclass=sa.pool.NullPool, connect_args=threadable)
     conn = e.connect()
     if engine.name == "postgres":
         from loaders.targets.postgres import lock_key

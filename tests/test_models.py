@@ -99,6 +99,28 @@ def test_merge_model(engine, snaps, method, delete_missing, allow_empty):
             assert r.updated == len(changed)
 
 
+# --------------------------------------------------------------------------- schema additions
+extra_columns = st.lists(st.sampled_from(["x1", "x2"]), unique=True, max_size=2)
+wide_rows = st.dictionaries(keys, st.tuples(values, values, values), max_size=5)
+
+
+@SETTINGS
+@given(batches=st.lists(st.tuples(wide_rows, extra_columns), min_size=1, max_size=4))
+def test_schema_additions_model(engine, batches):
+    """Batches that bring new columns now and then (schema_change: add_columns): a column a batch
+    lacks is NULL on insert and left as it was on update."""
+    table, model, added = fresh(), {}, []
+    for rows, extra in batches:
+        added += [c for c in extra if c not in added]
+        schema = pa.schema([("id", pa.int64()), ("v", pa.string()), *((c, pa.string()) for c in extra)])
+        data = [{"id": k, "v": v, **{c: {"x1": x1, "x2": x2}[c] for c in extra}} for k, (v, x1, x2) in rows.items()]
+        Merge(keys=["id"], schema_change="add_columns").run(table_of(data, schema), engine.url, table=table)
+        for row in data:
+            model.setdefault(row["id"], {}).update(row)
+        expected = ((k, r["v"], *(r.get(c) for c in added)) for k, r in model.items())
+        assert engine.rows(table) == sorted_rows(expected)
+
+
 # --------------------------------------------------------------------------- append
 cursor_batches = st.lists(st.lists(st.tuples(st.integers(0, 30), values), max_size=6), min_size=1, max_size=4)
 CV = pa.schema([("c", pa.int64()), ("v", pa.string())])

@@ -13,8 +13,9 @@ from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from loaders.airflow.operators import MartLoadOperator
+from loaders.airflow.operators import MartLoadOperator, PrepareOperator
 from loaders.project import load_project, mart_order
+from loaders.urls import parse_url
 
 
 def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **dag_kwargs: Any) -> dict[str, DAG]:
@@ -35,6 +36,10 @@ def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **da
         "doc_md": f"Marts loaded from `{path.name}` by loaders:\n\n{doc}",
         **dag_kwargs,
     }
+    if target_conn_id is None and _one_writer(project.target):
+        # every task writes one DuckDB/SQLite file: run them one at a time rather than have them wait
+        # for each other's lock while holding Airflow's slots
+        settings.setdefault("max_active_tasks", 1)
     with DAG(dag_id=dag_id, **settings) as dag:
         tasks = {
             name: MartLoadOperator(task_id=name, mart=name, marts_file=str(path), target_conn_id=target_conn_id)
@@ -43,7 +48,19 @@ def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **da
         for name, spec in project.marts.items():
             for upstream in spec.depends_on:
                 tasks[upstream] >> tasks[name]
+        if opts.prepare:
+            prepare = PrepareOperator(
+                task_id="prepare", command=opts.prepare.command, creates=opts.prepare.creates, cwd=str(path.parent)
+            )
+            for name, spec in project.marts.items():
+                if not spec.depends_on:
+                    prepare >> tasks[name]
     return {dag_id: dag}
+
+
+def _one_writer(target: str) -> bool:
+    """An embedded, single-writer target (a DuckDB or SQLite file)."""
+    return parse_url(target).get_backend_name() in ("duckdb", "sqlite")
 
 
 def dags_from_folder(folder: str | Path, **kwargs: Any) -> dict[str, DAG]:

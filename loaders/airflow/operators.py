@@ -22,9 +22,34 @@ from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from loaders.errors import LoaderError, SpecError
+from loaders.result import LoadResult
 from loaders.project import load_project
 from loaders.spec import MartBase, QuerySource
 from loaders.strategies import Strategy
+
+
+class PrepareOperator(BaseOperator):
+    """Run a marts file's ``airflow.prepare`` command (unless what it creates is already there)."""
+
+    ui_color = "#e8f0e0"
+
+    def __init__(self, *, command: list[str], cwd: str, creates: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.command, self.cwd, self.creates = command, cwd, creates
+
+    def execute(self, context: Any) -> None:
+        import subprocess
+        import sys
+
+        if self.creates and (Path(self.cwd) / self.creates).exists():
+            self.log.info("%s exists; nothing to prepare", self.creates)
+            return
+        command = [sys.executable if part == "python" else part for part in self.command]
+        done = subprocess.run(command, cwd=self.cwd, capture_output=True, text=True)
+        for line in (done.stdout + done.stderr).splitlines():
+            self.log.info("%s", line)
+        if done.returncode:
+            raise AirflowFailException(f"prepare step {' '.join(self.command)} exited with {done.returncode}")
 
 
 def mart_asset(mart: str, table: str | None = None, target: str | None = None) -> Asset:
@@ -159,4 +184,31 @@ class MartLoadOperator(BaseOperator):
         )
         for statement in result.sql:
             self.log.info("plan SQL: %s", statement)
+        self.result = result
         return result.to_dict()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Lineage for Airflow's OpenLineage provider: the source as input (with the rows read), the
+        mart's table as output (with the rows written); a plan or a skipped batch writes none."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+        from openlineage.client.event_v2 import InputDataset, OutputDataset
+        from openlineage.client.facet_v2 import input_statistics_input_dataset as read_stats
+        from openlineage.client.facet_v2 import output_statistics_output_dataset as write_stats
+
+        from loaders.lineage import source_datasets, table_dataset
+
+        spec, target, base_dir, _ = self.resolve()
+        result: LoadResult | None = getattr(self, "result", None)
+        read: dict[str, Any] = {}
+        written = 0
+        if result is not None and result.status == "success":
+            read = {"inputStatistics": read_stats.InputStatisticsInputDatasetFacet(rowCount=result.rows_in)}
+            written = result.inserted + result.updated + result.deleted + result.closed
+        inputs = [InputDataset(ns, name, inputFacets=read) for ns, name in source_datasets(spec.source, base_dir)]
+        namespace, name = table_dataset(target, spec.table or self.mart)
+        output = OutputDataset(
+            namespace,
+            name,
+            outputFacets={"outputStatistics": write_stats.OutputStatisticsOutputDatasetFacet(rowCount=written)},
+        )
+        return OperatorLineage(inputs=inputs, outputs=[output])

@@ -48,15 +48,17 @@ def adapter_class(path: str) -> type[Target]:
 def open_target(url: str) -> Target:
     """The adapter for a target URL: by backend name, the generic SQLAlchemy path for any other."""
     parsed = parse_url(url)
-    forced = parsed.query.get("loaders_adapter")
-    if forced is not None:
-        if forced not in ADAPTERS:
-            raise SpecError(f"unknown loaders_adapter {forced!r}; valid: {', '.join(ADAPTERS)}")
-        url = parsed.difference_update_query(["loaders_adapter"]).render_as_string(hide_password=False)
-        path = ADAPTERS[str(forced)]
-    else:
-        path = TARGETS.get(parsed.get_backend_name(), ADAPTERS["generic"])
+    forced, timeout = parsed.query.get("loaders_adapter"), parsed.query.get("loaders_lock_timeout")
+    if forced is not None and forced not in ADAPTERS:
+        raise SpecError(f"unknown loaders_adapter {forced!r}; valid: {', '.join(ADAPTERS)}")
+    path = ADAPTERS[str(forced)] if forced is not None else TARGETS.get(parsed.get_backend_name(), ADAPTERS["generic"])
     try:
-        return adapter_class(path)(url)
+        lock_timeout = float(str(timeout)) if timeout is not None else 300.0
+    except ValueError:
+        raise SpecError(f"loaders_lock_timeout={timeout!r} is not a number of seconds") from None
+    own = ["loaders_adapter", "loaders_lock_timeout"]
+    url = parsed.difference_update_query(own).render_as_string(hide_password=False)
+    try:
+        return adapter_class(path)(url, lock_timeout=lock_timeout)
     except (ImportError, sa.exc.NoSuchModuleError) as e:
         raise UnsupportedByTarget(f"cannot open {parsed.render_as_string(hide_password=True)}: {e}") from None

@@ -8,7 +8,9 @@ lock a mart, which driver errors a retry can fix. A new engine is a new subclass
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,6 +33,8 @@ from loaders.targets.columns import (
 from loaders.targets.sql import MergeInto
 from loaders.targets.types import arrow_family, arrow_to_sa
 from loaders.urls import redact
+
+log = logging.getLogger("loaders")
 
 #: (target URL, mart) -> the lock threads of this process take to load that mart
 _PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
@@ -70,8 +74,13 @@ class Target:
     #: the largest integer the engine stores exactly (unsigned 64-bit values above it are refused)
     max_integer: ClassVar[int | None] = None
 
-    def __init__(self, url: str) -> None:
+    #: one writer at a time holds the whole database (a file): a run waits for it, up to lock_timeout
+    waits_for_writer: ClassVar[bool] = False
+
+    def __init__(self, url: str, lock_timeout: float = 300.0) -> None:
         self.url = url
+        #: seconds a run waits for another writer of a single-writer file (``?loaders_lock_timeout=``)
+        self.lock_timeout = lock_timeout
         self.engine = self.create_engine(url)
         #: things verified once per process (state tables exist), so later loads skip the queries
         self.checked: set[tuple[str, str | None]] = set()
@@ -92,8 +101,24 @@ class Target:
     # ------------------------------------------------------------------ connections and errors
     @contextlib.contextmanager
     def connect(self) -> Iterator[sa.Connection]:
-        with self.translate_errors(), self.engine.connect() as conn:
+        with self.translate_errors(), self._connect_waiting() as conn:
             yield conn
+
+    def _connect_waiting(self) -> sa.Connection:
+        """A connection; on a single-writer file held by another process, wait for it (logged), so
+        tasks that run at once (Airflow's default parallelism) queue instead of failing."""
+        deadline, told = time.monotonic() + self.lock_timeout, 0.0
+        while True:
+            try:
+                return self.engine.connect()
+            except sa.exc.DBAPIError as e:
+                waiting = self.waits_for_writer and self.classify(e.orig or e) is TargetLocked
+                if not waiting or time.monotonic() >= deadline:
+                    raise
+                if time.monotonic() - told >= 10:
+                    log.info("%s is held by another writer; waiting up to %.0f s", self.describe(), self.lock_timeout)
+                    told = time.monotonic()
+                time.sleep(0.25)
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:

@@ -70,11 +70,13 @@ def duckdb_family(type_name: str) -> str:
 class DuckDBTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("duckdb",)
     supports_merge: ClassVar[bool] = True
+    #: one process at a time may open the file for writing
+    waits_for_writer: ClassVar[bool] = True
     #: DuckDB joins by hash; an ART index would only slow the UPDATEs down
     indexes_keys: ClassVar[bool] = False
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, lock_timeout: float = 300.0) -> None:
+        super().__init__(url, lock_timeout)
         #: stages registered as Arrow views rather than created as tables
         self.views: set[str] = set()
 

@@ -28,7 +28,8 @@ class SQLiteTarget(Target):
     max_integer: ClassVar[int | None] = 2**63 - 1
 
     def create_engine(self, url: str) -> sa.Engine:
-        engine = sa.create_engine(url, poolclass=NullPool)
+        # a writer waits for another one up to lock_timeout (SQLite's busy timeout), then fails as locked
+        engine = sa.create_engine(url, poolclass=NullPool, connect_args={"timeout": self.lock_timeout})
 
         @sa.event.listens_for(engine, "connect")
         def _no_implicit_transactions(dbapi_conn: Any, record: Any) -> None:
