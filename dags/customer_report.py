@@ -17,16 +17,19 @@ DIM_CUSTOMER = mart_asset("dim_customer", _PROJECT.marts["dim_customer"].table, 
 def loaders_customer_report():
     @task
     def current_customers_by_city() -> dict[str, int]:
-        import sqlalchemy as sa
-
+        from loaders.targets import open_target
         from loaders.urls import resolve_url
 
-        engine = sa.create_engine(resolve_url(_PROJECT.target, _PROJECT.base_dir))
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "select city, count(*) from dim_customer where is_current group by city order by city"
-            ).fetchall()
-        engine.dispose()
+        # through loaders' adapter: on a DuckDB file still being written by the other marts' tasks
+        # (the asset fires when dim_customer is done, not the whole DAG), it waits for the writer
+        target = open_target(resolve_url(_PROJECT.target, _PROJECT.base_dir))
+        try:
+            with target.connect() as conn:
+                rows = conn.exec_driver_sql(
+                    "select city, count(*) from dim_customer where is_current group by city order by city"
+                ).fetchall()
+        finally:
+            target.close()
         return {city: n for city, n in rows}
 
     current_customers_by_city()

@@ -117,7 +117,7 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
             .label("_rn"),
         ).subquery("ranked")
         chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
-        batch = target.create_temp_as(conn, f"{stage.name}_batch", chosen)
+        batch = target.create_temp_as(conn, f"{stage.name}_batch", chosen, keys)
     elif keys:
         check_unique(conn, batch, keys, rules.mart)
     rows = staged.rows if batch is stage and bound is None else count(conn, batch)

@@ -225,7 +225,7 @@ class _Load:
         pushdown = Pushdown(cursor, bound) if cursor and bound is not None else None
         reader = batches.open_source(source, pushdown, self.strategy, mart)
         reader = table.typed_nulls(conn, target, self.ref, reader)
-        staged = target.stage(conn, reader, f"_loaders_stage_{self.result.run_id[:8]}")
+        staged = target.stage(conn, reader, f"_loaders_stage_{self.result.run_id[:8]}", spec.keys)
         tt = table.prepare(conn, self.strategy, staged, self.undo, mart)
         if self.window:
             column = self.strategy.window_column()

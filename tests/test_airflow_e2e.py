@@ -144,6 +144,12 @@ def test_quickstart_dag_under_airflow_standalone(standalone: dict[str, str]) -> 
         return next((s for s in states if s in ("success", "failed")), None)
 
     assert wait_for("the quick-start run", finished, env, timeout=240) == "success"
+
+    def report_ran() -> bool:  # scheduled on the dim_customer asset, not on a clock
+        return any(r["state"] == "success" for r in runs(env, "loaders_customer_report"))
+
+    wait_for("the asset-scheduled report DAG", report_ran, env, timeout=120)
+    # the warehouse is read once both DAGs are done (the report reads it while the other marts load)
     con = duckdb.connect(env["WAREHOUSE"], read_only=True)
     try:
         assert con.execute("select count(*) from dim_customer where is_current").fetchone() == (40,)
@@ -151,8 +157,3 @@ def test_quickstart_dag_under_airflow_standalone(standalone: dict[str, str]) -> 
         assert con.execute("select count(distinct mart) from _loaders_runs where status = 'success'").fetchone() == (5,)
     finally:
         con.close()
-
-    def report_ran() -> bool:  # scheduled on the dim_customer asset, not on a clock
-        return any(r["state"] == "success" for r in runs(env, "loaders_customer_report"))
-
-    wait_for("the asset-scheduled report DAG", report_ran, env, timeout=120)

@@ -22,8 +22,8 @@ from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from loaders.errors import LoaderError, SpecError
-from loaders.result import LoadResult
 from loaders.project import load_project
+from loaders.result import LoadResult
 from loaders.spec import MartBase, QuerySource
 from loaders.strategies import Strategy
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import duckdb
@@ -110,7 +111,7 @@ class DuckDBTarget(Target):
     #: a batch up to this size stays in Arrow memory and is read in place; a larger one streams to disk
     stage_in_memory_bytes: ClassVar[int] = 256 * 2**20
 
-    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str, keys: Sequence[str] = ()) -> Staged:
         """Small batches: registered zero-copy (no copy at all). Larger: one streamed CREATE TEMP TABLE."""
         raw = _driver(conn)
         batches, size = [], 0

@@ -7,7 +7,7 @@ written and undoes that DDL itself if the load fails (``ddl_is_transactional = F
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -31,6 +31,7 @@ class MySQLTarget(Target):
     ddl_is_transactional: ClassVar[bool] = False
     stores_time_zones: ClassVar[bool] = False
     supports_upsert: ClassVar[bool] = True
+    indexes_stage: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -89,6 +90,34 @@ class MySQLTarget(Target):
         if cols is None:
             return None
         return [Column(c.name, c.type, BOOLEAN) if _is_bool(c.type) else c for c in cols]
+
+    def _key_clause(self, name: str, columns: Any, keys: Sequence[str]) -> str:
+        """``KEY ix (k(255), ...)``: text keys need a prefix length to be indexed."""
+        q = self.dialect.identifier_preparer.quote
+
+        def indexed(k: str) -> str:  # TEXT columns need a prefix length to be indexed
+            unbounded = isinstance(columns[k].type, sa.String) and not getattr(columns[k].type, "length", None)
+            return f"{q(k)}(255)" if unbounded else q(k)
+
+        parts = [indexed(k) for k in keys]
+        return f"KEY {q('ix_' + name)} ({', '.join(parts)})"
+
+    def create_temp(self, conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> None:
+        """The key index is declared inside CREATE TEMPORARY TABLE: on MariaDB a separate CREATE INDEX,
+        even on a temporary table, commits the load's transaction implicitly."""
+        ddl = str(sa.schema.CreateTable(table).compile(dialect=self.dialect)).rstrip()
+        if keys:
+            ddl = f"{ddl.removesuffix(')').rstrip()},\n\t{self._key_clause(table.name, table.c, keys)}\n)"
+        conn.exec_driver_sql(ddl)
+
+    def create_temp_as(
+        self, conn: sa.Connection, name: str, select: sa.Select[Any], keys: Sequence[str] = ()
+    ) -> sa.Table:
+        compiled = select.compile(dialect=self.dialect)
+        key = f"({self._key_clause(name, select.selected_columns, keys)}) " if keys else ""
+        quoted = self.dialect.identifier_preparer.quote(name)
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quoted} {key}{compiled.string}", compiled.params)
+        return sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in select.selected_columns))
 
     def drop_temp_sql(self) -> str:
         return "DROP TEMPORARY TABLE IF EXISTS"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -83,10 +83,10 @@ class PostgresTarget(Target):
             return Column(name, pg.JSONB(), NESTED)
         return col
 
-    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str) -> Staged:
+    def stage(self, conn: sa.Connection, reader: pa.RecordBatchReader, name: str, keys: Sequence[str] = ()) -> Staged:
         columns = [self.column_for_arrow(f.name, f.type) for f in reader.schema]
         if any(c.family in _NOT_CSV for c in columns):
-            return super().stage(conn, reader, name)
+            return super().stage(conn, reader, name, keys)
         table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"])
         conn.execute(sa.schema.CreateTable(table))
         prep = self.dialect.identifier_preparer

@@ -24,6 +24,7 @@ class SQLiteTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
     supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
+    indexes_stage: ClassVar[bool] = True
     #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
     max_integer: ClassVar[int | None] = 2**63 - 1
 

@@ -7,7 +7,8 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
 	updated_at DATETIME(6),
 	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
-	seq BIGINT
+	seq BIGINT,
+	KEY ix__loaders_stage (id)
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1
@@ -21,10 +22,10 @@ SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > %(count_1)s ORDER BY n DESC
  LIMIT %(param_1)s;
-CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+CREATE TEMPORARY TABLE _loaders_stage_batch (KEY ix__loaders_stage_batch (id)) SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
 FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
 FROM _loaders_stage) AS ranked
-WHERE ranked._rn = 1;
+WHERE ranked._rn = %(rn_1)s;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
@@ -57,7 +58,8 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
 	updated_at DATETIME(6),
 	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
-	seq BIGINT
+	seq BIGINT,
+	KEY ix__loaders_stage (id)
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1
@@ -71,10 +73,10 @@ SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > %(count_1)s ORDER BY n DESC
  LIMIT %(param_1)s;
-CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+CREATE TEMPORARY TABLE _loaders_stage_batch (KEY ix__loaders_stage_batch (id)) SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
 FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
 FROM _loaders_stage) AS ranked
-WHERE ranked._rn = 1;
+WHERE ranked._rn = %(rn_1)s;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op

@@ -10,6 +10,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	op TEXT,
 	seq BIGINT
 );
+CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -26,6 +27,7 @@ CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ra
 FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
 FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
+CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
@@ -61,6 +63,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	op TEXT,
 	seq BIGINT
 );
+CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -77,6 +80,7 @@ CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ra
 FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
 FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
+CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op

@@ -7,6 +7,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	op TEXT,
 	seq BIGINT
 );
+CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
 SELECT count(*) AS count_1
 FROM _loaders_stage

@@ -4,7 +4,8 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
 	updated_at DATETIME(6),
 	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
-	seq BIGINT
+	seq BIGINT,
+	KEY ix__loaders_stage (id)
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1
@@ -33,7 +34,8 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	name LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
 	updated_at DATETIME(6),
 	op LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
-	seq BIGINT
+	seq BIGINT,
+	KEY ix__loaders_stage (id)
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1

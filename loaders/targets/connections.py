@@ -1,0 +1,132 @@
+"""How an adapter reaches its engine: the engine and its connections, the locks that serialise runs
+of a mart, and the translation of driver errors into the package's errors by the driver's codes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from loaders.errors import LoaderError, TargetError, TargetLocked, TransientTargetError, first_line
+from loaders.urls import redact
+
+log = logging.getLogger("loaders")
+
+#: (target URL, mart) -> the lock threads of this process take to load that mart
+_PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
+class Connections:
+    """The engine side of an adapter; :class:`loaders.targets.base.Target` builds on it."""
+
+    #: how long a thread waits for another thread of this process loading the same mart
+    thread_lock_seconds: ClassVar[float] = 300.0
+    #: one writer at a time holds the whole database (a file): a run waits for it, up to lock_timeout
+    waits_for_writer: ClassVar[bool] = False
+
+    def __init__(self, url: str, lock_timeout: float = 300.0) -> None:
+        self.url = url
+        #: seconds a run waits for another writer of a single-writer file (``?loaders_lock_timeout=``)
+        self.lock_timeout = lock_timeout
+        self.engine = self.create_engine(url)
+        #: things verified once per process (state tables exist), so later loads skip the queries
+        self.checked: set[tuple[str, str | None]] = set()
+
+    def create_engine(self, url: str) -> sa.Engine:
+        return sa.create_engine(url)
+
+    @property
+    def dialect(self) -> sa.Dialect:
+        return self.engine.dialect
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ connections and errors
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        with self.translate_errors(), self._connect_waiting() as conn:
+            yield conn
+
+    def _connect_waiting(self) -> sa.Connection:
+        """A connection; on a single-writer file held by another process, wait for it (logged), so
+        tasks that run at once (Airflow's default parallelism) queue instead of failing."""
+        deadline, told = time.monotonic() + self.lock_timeout, 0.0
+        while True:
+            try:
+                return self.engine.connect()
+            except sa.exc.DBAPIError as e:
+                waiting = self.waits_for_writer and self.classify(e.orig or e) is TargetLocked
+                if not waiting or time.monotonic() >= deadline:
+                    raise
+                if time.monotonic() - told >= 10:
+                    log.info("%s is held by another writer; waiting up to %.0f s", self.describe(), self.lock_timeout)
+                    told = time.monotonic()
+                time.sleep(0.25)
+
+    @contextlib.contextmanager
+    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
+        """Serialise runs of one mart. The default relies on the engine's own (file) locking between
+        processes, and a lock per database and mart between threads of this process."""
+        held = _PROCESS_LOCKS.setdefault((self.url, mart), threading.Lock())
+        if not held.acquire(timeout=self.thread_lock_seconds):
+            raise TargetLocked(f"another thread has been loading this mart for {self.thread_lock_seconds} s", mart=mart)
+        try:
+            yield
+        finally:
+            held.release()
+
+    @contextlib.contextmanager
+    def server_lock(
+        self, conn: sa.Connection, mart: str, acquire: str, release: str, params: dict[str, Any], kind: str
+    ) -> Iterator[None]:
+        """Hold a named server-side lock for the whole run: ``acquire`` returns true or fails fast."""
+        with self.translate_errors(mart):
+            got = conn.execute(sa.text(acquire), params).scalar()
+            conn.commit()
+        if not got:
+            raise TargetLocked(
+                f"another run of this mart holds its lock ({kind}); retry when it has finished", mart=mart
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                if conn.in_transaction():
+                    conn.rollback()
+                conn.execute(sa.text(release), params)
+                conn.commit()
+
+    def classify(self, error: BaseException) -> type[TargetError]:
+        """What a driver error means, read from the driver's error code (SQLSTATE, errno, ...):
+        :class:`TargetLocked`, :class:`TransientTargetError` (a retry may succeed) or
+        :class:`TargetError` (terminal). The portable path knows no codes, so every error is terminal
+        unless SQLAlchemy saw the connection drop."""
+        return TargetError
+
+    @contextlib.contextmanager
+    def translate_errors(self, mart: str | None = None) -> Iterator[None]:
+        """Driver errors become the package's error tree, one readable line, password-free."""
+        try:
+            yield
+        except LoaderError:
+            raise
+        except sa.exc.DBAPIError as e:
+            orig = e.orig if e.orig is not None else e
+            kind = TransientTargetError if e.connection_invalidated else self.classify(orig)
+            raise kind(f"{self.describe()}: {first_line(orig)}", mart=mart) from e
+        except sa.exc.SQLAlchemyError as e:
+            raise TargetError(f"{self.describe()}: {first_line(e)}", mart=mart) from e
+        except Exception as e:  # a driver error raised by its raw API (COPY, register), not wrapped
+            dbapi = getattr(self.dialect, "loaded_dbapi", None)
+            if dbapi is None or not isinstance(e, dbapi.Error):
+                raise
+            raise self.classify(e)(f"{self.describe()}: {first_line(e)}", mart=mart) from e
