@@ -98,6 +98,7 @@ def _run(
     as_json: bool,
     show_sql: bool,
     window: tuple[str, str] | None = None,
+    jobs: int = 1,
 ) -> None:
     from loaders.runner import run_project
 
@@ -124,7 +125,7 @@ def _run(
                 status.update(f"{'planned' if plan else 'loaded'} {name}…")
                 report(name, outcome)
 
-            results = run_project(project, marts, plan=plan, on_result=progress, window=window)
+            results = run_project(project, marts, plan=plan, on_result=progress, window=window, jobs=jobs)
     except LoaderError as e:
         _fail(e, 2 if isinstance(e, SpecError) else 1)
         return
@@ -159,16 +160,29 @@ def _comparable(text: str) -> Any:
     return text
 
 
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Load up to N independent marts at once (a DuckDB or SQLite file: one at a time)."
+    ),
+]
+
+
 @app.command()
 def run(
-    path: MartsFile, mart: MartOpt = None, as_json: JsonOpt = False, start: FromOpt = None, end: ToOpt = None
+    path: MartsFile,
+    mart: MartOpt = None,
+    as_json: JsonOpt = False,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    jobs: JobsOpt = 1,
 ) -> None:
     """Load every mart in the file (or the --mart ones); exit 1 if any failed.
 
     With --from/--to, reload that window of each mart's cursor (or partition_by) column instead of
     reading past the watermark; rows already loaded are replaced or skipped, never duplicated.
     """
-    _run(path, mart, plan=False, as_json=as_json, show_sql=False, window=_window(start, end))
+    _run(path, mart, plan=False, as_json=as_json, show_sql=False, window=_window(start, end), jobs=jobs)
 
 
 @app.command()

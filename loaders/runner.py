@@ -22,6 +22,7 @@ from loaders import health, state, table
 from loaders.errors import LoaderError, SpecError
 from loaders.project import Project, mart_order
 from loaders.result import LoadResult, utcnow
+from loaders.schedule import run_in_order
 from loaders.sources import Pushdown, as_source
 from loaders.spec import MartBase
 from loaders.strategies import LoadContext, Strategy, for_spec
@@ -79,8 +80,10 @@ def run_project(
     run_time: datetime | None = None,
     on_result: Callable[[str, LoadResult | LoaderError], None] | None = None,
     window: tuple[Any, Any] | None = None,
+    jobs: int = 1,
 ) -> list[LoadResult | LoaderError]:
-    """Load the marts of a marts file (or the named ones) into its target, each after those it depends on.
+    """Load the marts of a marts file (or the named ones) into its target, each after those it depends on,
+    up to ``jobs`` at a time (one at a time on a single-writer file such as DuckDB's).
 
     A failed mart does not stop the others; its error is returned in its place.
     """
@@ -91,28 +94,22 @@ def run_project(
         )
     names = [n for n in mart_order(dict(project.marts)) if not marts or n in marts]
     target = open_target(resolve_url(project.target, project.base_dir))
-    out: list[LoadResult | LoaderError] = []
+
+    def one(name: str) -> LoadResult | LoaderError:
+        try:
+            return load_mart(
+                name, project.marts[name], target, base_dir=project.base_dir, plan=plan, run_time=run_time,
+                state_schema=project.state_schema, window=window,
+            )  # fmt: skip
+        except LoaderError as e:
+            return e
+
     try:
-        for name in names:
-            try:
-                outcome: LoadResult | LoaderError = load_mart(
-                    name,
-                    project.marts[name],
-                    target,
-                    base_dir=project.base_dir,
-                    plan=plan,
-                    run_time=run_time,
-                    state_schema=project.state_schema,
-                    window=window,
-                )
-            except LoaderError as e:
-                outcome = e
-            out.append(outcome)
-            if on_result:
-                on_result(name, outcome)
+        deps = {n: list(project.marts[n].depends_on) for n in names}
+        outcomes = run_in_order(deps, one, 1 if target.waits_for_writer else jobs, on_result or (lambda n, o: None))
     finally:
         target.close()
-    return out
+    return [outcomes[n] for n in names]
 
 
 @contextlib.contextmanager
