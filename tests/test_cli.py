@@ -123,3 +123,10 @@ def test_version() -> None:
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("loaders 0.")
+
+
+def test_help_names_every_strategy() -> None:
+    from loaders.cli import STRATEGY_LIST
+    from loaders.strategies import STRATEGY_NAMES
+
+    assert ", ".join(STRATEGY_NAMES) == STRATEGY_LIST
