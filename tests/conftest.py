@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, settings
 #: model tests: a fixed, fast budget in CI; `--hypothesis-profile long` for the 10,000-example run
 _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_QUIET)
-settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=_QUIET)
+_LONG = int(os.environ.get("LOADERS_HYPOTHESIS_EXAMPLES", "10000"))
+settings.register_profile("long", max_examples=_LONG, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile("ci")
 
 
