@@ -47,9 +47,6 @@ class AppendSpec(MartBase):
         return self.cursor
 
 
-MergeMethod = Literal["auto", "merge", "upsert", "update_insert", "delete_insert"]
-
-
 class Append(Strategy[AppendSpec]):
     name = "append"
     spec_model = AppendSpec
