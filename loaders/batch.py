@@ -31,7 +31,7 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
     except LoaderError as e:
         raise e.for_mart(mart) from None
     except (OSError, pa.ArrowException) as e:
-        raise SourceError(f"cannot read {source.describe()}: {e}", mart=mart) from None
+        raise SourceError(f"cannot read {source.describe()}: {first_line(e)}", mart=mart) from None
     names = reader.schema.names
     for role, cols in required_columns(strategy).items():
         missing = [c for c in cols if c not in names]
