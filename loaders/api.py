@@ -28,8 +28,12 @@ class Runnable(strategies.Strategy[Any]):
         run_time: datetime | None = None,
         plan: bool = False,
         state_schema: str | None = None,
+        batch_key: str | None = None,
     ) -> LoadResult:
-        """Load ``source`` (path, Arrow table, DataFrame, rows, Source) into ``target`` (a URL)."""
+        """Load ``source`` (path, Arrow table, DataFrame, rows, Source) into ``target`` (a URL).
+
+        ``batch_key`` names the batch, so a script that retries after a failure it cannot read (a lost
+        connection at commit) never applies the batch twice: a key already applied is ``skipped``."""
         spec = self.spec if table is None else self.spec.model_copy(update={"table": table})
         return load_mart(
             mart or spec.table or self.name,
@@ -40,6 +44,7 @@ class Runnable(strategies.Strategy[Any]):
             plan=plan,
             state_schema=state_schema,
             strategy=self,
+            batch_key=batch_key,
         )
 
 

@@ -7,6 +7,7 @@ tests with the reason. Each test gets its own database file or schema, so runs n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -35,25 +36,33 @@ class Engine:
 
     def rows(self, table: str, columns: list[str] | None = None) -> list[tuple[Any, ...]]:
         """All rows of ``table`` (or the given columns), sorted, for comparing with a model."""
+        with self.connect() as conn:
+            return self.rows_on(conn, table, columns)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """One plain SQLAlchemy connection, for tests that read several things at one moment."""
         engine = sa.create_engine(self.sa_url, poolclass=sa.pool.NullPool)
         try:
             with engine.connect() as conn:
-                schema, _, name = table.rpartition(".")
-                if self.name == "duckdb":  # duckdb-engine cannot reflect; DuckDB returns typed values
-                    t: Any = sa.table(name, *(sa.column(c) for c in columns or []), schema=schema or None)
-                else:  # reflect, so SQLite's text timestamps and MariaDB's TINYINT(1) come back typed
-                    t = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
-                    for c in t.columns:
-                        if isinstance(c.type, sa.dialects.mysql.TINYINT) and c.type.display_width == 1:
-                            c.type = sa.Boolean()
-                if columns:
-                    query = sa.select(*(t.c[c] for c in columns))
-                else:
-                    query = sa.select(t) if t.c else sa.select(sa.text("*")).select_from(t)
-                result = [tuple(r) for r in conn.execute(query)]
+                yield conn
         finally:
             engine.dispose()
-        return sorted(result, key=_sort_key)
+
+    def rows_on(self, conn: sa.Connection, table: str, columns: list[str] | None = None) -> list[tuple[Any, ...]]:
+        schema, _, name = table.rpartition(".")
+        if self.name == "duckdb":  # duckdb-engine cannot reflect; DuckDB returns typed values
+            t: Any = sa.table(name, *(sa.column(c) for c in columns or []), schema=schema or None)
+        else:  # reflect, so SQLite's text timestamps and MariaDB's TINYINT(1) come back typed
+            t = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
+            for c in t.columns:
+                if isinstance(c.type, sa.dialects.mysql.TINYINT) and c.type.display_width == 1:
+                    c.type = sa.Boolean()
+        if columns:
+            query = sa.select(*(t.c[c] for c in columns))
+        else:
+            query = sa.select(t) if t.c else sa.select(sa.text("*")).select_from(t)
+        return sorted((tuple(r) for r in conn.execute(query)), key=_sort_key)
 
     @property
     def sa_url(self) -> str:

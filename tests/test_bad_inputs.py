@@ -549,6 +549,11 @@ ELSEWHERE = [
         "test_engines.py::test_a_lost_connection_is_transient",
     ),
     ("a failed health check", "refused with the check's detail", "test_health.py"),
+    (
+        "a batch larger than memory (a big Parquet file)",
+        "streamed a row group at a time: Arrow memory under a third of the batch",
+        "test_streaming.py::test_a_big_parquet_batch_streams (every engine)",
+    ),
 ]
 
 

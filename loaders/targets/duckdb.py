@@ -68,6 +68,12 @@ def duckdb_family(type_name: str) -> str:
     return OTHER
 
 
+def _quiet(dbapi_connection: Any, _record: Any) -> None:
+    """DuckDB draws a progress bar on stdout for queries over two seconds, terminal or not: in a
+    scheduler's task log or a piped `loaders run` it is noise between the lines loaders prints."""
+    dbapi_connection.execute("SET enable_progress_bar = false")
+
+
 class DuckDBTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("duckdb",)
     supports_merge: ClassVar[bool] = True
@@ -83,7 +89,9 @@ class DuckDBTarget(Target):
 
     def create_engine(self, url: str) -> sa.Engine:
         # No pool: a pooled connection would keep DuckDB's file lock after the load is done.
-        return sa.create_engine(url, poolclass=NullPool)
+        engine = sa.create_engine(url, poolclass=NullPool)
+        sa.event.listen(engine, "connect", _quiet)
+        return engine
 
     def classify(self, error: BaseException) -> type[TargetError]:
         """DuckDB gives exception classes, not codes: a write-write conflict is a TransactionException;
