@@ -66,6 +66,12 @@ class History(RuleBasedStateMachine):
         self.applied: list[tuple[str, pa.Table]] = []
         self.watermark: Any = None
 
+    def teardown(self) -> None:
+        """Each history's table goes, so a long run does not fill one database with tables."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"drop table if exists {self.table}")
+            conn.commit()
+
     # what a strategy says
     def loader(self) -> Runnable:
         raise NotImplementedError

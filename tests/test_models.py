@@ -43,8 +43,21 @@ def kv_rows(snap: dict[int, tuple[Any, Any]]) -> pa.Table:
     return table_of([{"id": k, "v": v, "w": w} for k, (v, w) in snap.items()], KV)
 
 
-def fresh() -> str:
-    return f"t_{uuid.uuid4().hex[:10]}"
+_made: list[str] = []
+
+
+def fresh(engine: Any) -> str:
+    """A new table for this example; the one the previous example made is dropped first. A long run
+    otherwise fills one database with thousands of tables (DuckDB gives each its own blocks: 2,000
+    examples made a 570 MB file) and every load slows down with the catalog."""
+    if _made:
+        with engine.connect() as conn:
+            for name in _made:
+                conn.exec_driver_sql(f"drop table if exists {name}")
+            conn.commit()
+        _made.clear()
+    _made.append(f"t_{uuid.uuid4().hex[:10]}")
+    return _made[-1]
 
 
 def refused_as_outage(engine: Any, table: str, load: Any) -> None:
@@ -59,7 +72,7 @@ def refused_as_outage(engine: Any, table: str, load: Any) -> None:
 @SETTINGS
 @given(snaps=snapshots, allow_empty=st.booleans())
 def test_full_model(engine, snaps, allow_empty):
-    table, model = fresh(), {}
+    table, model = fresh(engine), {}
     for snap in snaps:
         loader = FullReload(keys=["id"], allow_empty=allow_empty)
         if not snap and model and not allow_empty:
@@ -80,7 +93,7 @@ def test_full_model(engine, snaps, allow_empty):
 )
 def test_merge_model(engine, snaps, method, delete_missing, allow_empty):
     assume(method not in UNSUPPORTED.get(engine.name, set()))
-    table, model = fresh(), {}
+    table, model = fresh(engine), {}
     for snap in snaps:
         loader = Merge(keys=["id"], method=method, delete_missing=delete_missing, allow_empty=allow_empty)
         if not snap and model and delete_missing and not allow_empty:
@@ -109,7 +122,7 @@ wide_rows = st.dictionaries(keys, st.tuples(values, values, values), max_size=5)
 def test_schema_additions_model(engine, batches):
     """Batches that bring new columns now and then (schema_change: add_columns): a column a batch
     lacks is NULL on insert and left as it was on update."""
-    table, model, added = fresh(), {}, []
+    table, model, added = fresh(engine), {}, []
     for rows, extra in batches:
         added += [c for c in extra if c not in added]
         schema = pa.schema([("id", pa.int64()), ("v", pa.string()), *((c, pa.string()) for c in extra)])
@@ -129,7 +142,7 @@ CV = pa.schema([("c", pa.int64()), ("v", pa.string())])
 @SETTINGS
 @given(batches=cursor_batches)
 def test_append_cursor_model(engine, batches):
-    table, model, wm = fresh(), [], None
+    table, model, wm = fresh(engine), [], None
     for batch in batches:
         r = Append(cursor="c").run(table_of([{"c": c, "v": v} for c, v in batch], CV), engine.url, table=table)
         new = [(c, v) for c, v in batch if wm is None or c > wm]
@@ -146,7 +159,7 @@ IC = pa.schema([("id", pa.int64()), ("c", pa.int64())])
 @SETTINGS
 @given(batches=keyed_batches, lookback=st.integers(0, 10))
 def test_append_lookback_model(engine, batches, lookback):
-    table, model, wm = fresh(), {}, None
+    table, model, wm = fresh(engine), {}, None
     for batch in batches:
         Append(cursor="c", keys=["id"], lookback=lookback).run(
             table_of([{"id": k, "c": c} for k, c in batch.items()], IC), engine.url, table=table
@@ -162,7 +175,7 @@ def test_append_lookback_model(engine, batches, lookback):
 @SETTINGS
 @given(snaps=snapshots, deletes=st.sampled_from(["ignore", "close"]), allow_empty=st.booleans())
 def test_scd2_model(engine, snaps, deletes, allow_empty):
-    table, versions = fresh(), []  # [id, v, w, valid_from, valid_to, is_current]
+    table, versions = fresh(engine), []  # [id, v, w, valid_from, valid_to, is_current]
     for i, snap in enumerate(snaps):
         t = T0 + timedelta(days=i)
         loader = SCD2(keys=["id"], track=["v"], deletes=deletes, allow_empty=allow_empty)
@@ -213,7 +226,7 @@ OPS = pa.schema([("op", pa.string()), ("id", pa.int64()), ("v", pa.string()), ("
 @SETTINGS
 @given(feeds=st.lists(events, min_size=1, max_size=4), replay=st.booleans(), data=st.data())
 def test_cdc_model(engine, feeds, replay, data):
-    table, model, wm, seq, sent = fresh(), {}, None, 0, []
+    table, model, wm, seq, sent = fresh(engine), {}, None, 0, []
     for feed in feeds:
         batch = []
         for op, k, v in feed:
@@ -254,7 +267,7 @@ def test_overwrite_window_model(engine, batches):
 
     from loaders import OverwriteWindow
 
-    table, model = fresh(), []
+    table, model = fresh(engine), []
     for batch in batches:
         rows = [(date(2026, 1, d), v) for d, v in batch]
         OverwriteWindow(partition_by="day").run(
@@ -275,7 +288,7 @@ def test_snapshot_model(engine, runs, retain):
 
     from loaders import Snapshot
 
-    table, model = fresh(), {}
+    table, model = fresh(engine), {}
     schema = pa.schema([("v", pa.int64())])
     for day, values in runs:
         Snapshot(retain=retain).run(
