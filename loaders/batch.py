@@ -7,7 +7,7 @@ Separate from the runner so the rules for *which* rows take part in a load read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,8 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
     except (OSError, pa.ArrowException) as e:
         raise SourceError(f"cannot read {source.describe()}: {first_line(e)}", mart=mart) from None
     names = reader.schema.names
+    if getattr(source, "schemaless_when_empty", False) and getattr(source, "rows_read", None) == 0:
+        return _empty_with(reader.schema, [c for cols in required_columns(strategy).values() for c in cols])
     for role, cols in required_columns(strategy).items():
         missing = [c for c in cols if c not in names]
         if missing:
@@ -40,6 +42,14 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
                 f"{role} column {missing[0]!r} is not in the source; source columns: {', '.join(names)}", mart=mart
             )
     return _checked(reader, source, strategy.spec.keys, mart)
+
+
+def _empty_with(schema: pa.Schema, columns: list[str]) -> pa.RecordBatchReader:
+    """An empty change feed (a topic with only tombstones) has no columns to show: the columns the
+    mart needs, as NULL-typed columns of no rows, make it an empty batch."""
+    extra = [pa.field(c, pa.null()) for c in dict.fromkeys(columns) if c not in schema.names]
+    full = pa.schema([*schema, *extra])
+    return pa.RecordBatchReader.from_batches(full, iter([]))
 
 
 def _checked(reader: pa.RecordBatchReader, source: Source, keys: list[str], mart: str) -> pa.RecordBatchReader:
@@ -87,6 +97,10 @@ class BatchRules:
     cursor: str | None
     #: keep one row per key, the one with the greatest value of this column (ties are an error)
     dedupe: str | None
+    #: the rows an earlier load applied (the strategy's rule; by default at or below the watermark)
+    stale: Callable[[sa.Table, str, Any], sa.ColumnElement[bool]] | None = None
+    #: rows about the whole table, which have no key (a CDC truncate)
+    keyless: Callable[[sa.Table], sa.ColumnElement[bool] | None] | None = None
 
 
 def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRules, bound: Any) -> tuple[sa.Table, int]:
@@ -97,15 +111,22 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
             f"cursor column {cursor!r} has {nulls} NULLs in this batch; rows without a cursor can never be loaded once",
             mart=rules.mart,
         )
-    if keys and (nulls := count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)))):
-        col = next(k for k in keys if count(conn, stage, stage.c[k].is_(None)))
+    keyless = rules.keyless(stage) if rules.keyless else None
+    keyed = sa.not_(keyless) if keyless is not None else sa.true()
+    if keys and (nulls := count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)), keyed)):
+        col = next(k for k in keys if count(conn, stage, stage.c[k].is_(None), keyed))
         raise DataContractError(
             f"key column {col!r} has NULLs in {nulls} rows of this batch; keys must be non-null", mart=rules.mart
         )
     if cursor and bound is not None:
         # Rows at or below the watermark leave the stage itself (pushdown usually left none), so every
         # later statement reads only the rows to apply.
-        staged = target.remove_from_stage(conn, staged, stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type))
+        stale = (
+            rules.stale(stage, cursor, bound)
+            if rules.stale
+            else stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
+        )
+        staged = target.remove_from_stage(conn, staged, stale)
         stage = staged.table
     batch = stage
     if rules.dedupe:

@@ -219,7 +219,8 @@ class _Load:
         watermark = self.state.read_watermark(conn, mart) if cursor else None
         self.result.watermark_before = self.result.watermark_after = watermark
         bound = None if self.window else self.strategy.lower_bound(watermark)
-        pushdown = Pushdown(cursor, bound) if cursor and bound is not None else None
+        inclusive = self.strategy.keeps_rows_at_watermark
+        pushdown = Pushdown(cursor, bound, inclusive) if cursor and bound is not None else None
         reader = batches.open_source(source, pushdown, self.strategy, mart)
         reader = table.typed_nulls(conn, target, self.ref, reader)
         staged = target.stage(conn, reader, f"_loaders_stage_{self.result.run_id[:8]}", spec.keys)
@@ -227,7 +228,9 @@ class _Load:
         if self.window:
             column = self.strategy.window_column()
             staged, self.window = batches.keep_window(conn, target, staged, column, self.window, mart)
-        rules = batches.BatchRules(mart, spec.keys, cursor, self.strategy.dedupe_column())
+        rules = batches.BatchRules(
+            mart, spec.keys, cursor, self.strategy.dedupe_column(), self.strategy.stale, self.strategy.keyless
+        )
         batch, rows = batches.prepare(conn, target, staged, rules, bound)
         batches.refuse_empty_snapshot(conn, self.strategy, tt.table, rows, mart)
         ctx = LoadContext(

@@ -42,11 +42,16 @@ class _Model(BaseModel):
 
 
 # --------------------------------------------------------------------------- sources
+#: the op and position columns a change-feed source (``format: debezium``) adds to each row
+FEED_OP, FEED_POSITION = "__op", "__position"
+
+
 class FileSource(_Model):
     """Parquet, CSV or JSON-lines files; a glob or a folder reads every matching file."""
 
     path: str
-    format: Literal["parquet", "csv", "jsonl"] | None = None
+    #: debezium: JSON lines of Debezium change events (a cdc mart's op and sequence come from them)
+    format: Literal["parquet", "csv", "jsonl", "debezium"] | None = None
 
 
 class QuerySource(_Model):

@@ -20,7 +20,14 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from test_conformance import UNSUPPORTED
 
 from loaders import CDC, SCD2, Append, DataContractError, FullReload, Merge
@@ -298,7 +305,9 @@ class SCD2History(History):
 
 # --------------------------------------------------------------------------- cdc
 OPS = pa.schema([("op", pa.string()), ("id", pa.int64()), ("v", pa.string()), ("seq", pa.int64())])
-events = st.lists(st.tuples(st.sampled_from(["I", "U", "D", "c", "u", "d", "r"]), st.integers(0, 4), values), max_size=6)
+events = st.lists(
+    st.tuples(st.sampled_from(["I", "U", "D", "c", "u", "d", "r"]), st.integers(0, 4), values), max_size=6
+)
 
 
 class CDCHistory(History):

@@ -26,6 +26,10 @@ def as_source(obj: Any, base_dir: Path | None = None, *, mart: str | None = None
     if isinstance(obj, Source):
         return obj
     if isinstance(obj, FileSourceSpec):
+        if obj.format == "debezium":
+            from loaders.sources.debezium import DebeziumSource
+
+            return DebeziumSource(obj.path, base_dir=base_dir)
         return FileSource(obj.path, format=obj.format, base_dir=base_dir)
     if isinstance(obj, QuerySourceSpec):
         return QuerySource(obj.query, obj.url, base_dir=base_dir)

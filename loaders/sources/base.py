@@ -12,11 +12,13 @@ import pyarrow as pa
 
 @dataclass(frozen=True)
 class Pushdown:
-    """Only rows with ``column > value`` are needed (the watermark, less any look-back). Rows whose
-    column is NULL are kept: they must reach the load's NULL check, not vanish at the source."""
+    """Only rows with ``column > value`` are needed (the watermark, less any look-back), or ``>=`` when
+    ``inclusive`` (the strategy decides about rows at the watermark itself). Rows whose column is NULL
+    are kept: they must reach the load's NULL check, not vanish at the source."""
 
     column: str
     value: Any
+    inclusive: bool = False
 
     def value_for(self, column_type: pa.DataType) -> Any:
         """The watermark comparable with a column of this type: watermarks are naive UTC, so a zoned

@@ -77,7 +77,8 @@ class FileSource(Source):
         filter_ = None
         if pushdown is not None and pushdown.value is not None and pushdown.column in dataset.schema.names:
             value = pushdown.value_for(dataset.schema.field(pushdown.column).type)
-            filter_ = (ds.field(pushdown.column) > value) | ds.field(pushdown.column).is_null()
+            past = ds.field(pushdown.column) >= value if pushdown.inclusive else ds.field(pushdown.column) > value
+            filter_ = past | ds.field(pushdown.column).is_null()
         try:
             try:
                 dataset.scanner(filter=filter_)  # type-checks the filter; reads nothing

@@ -107,6 +107,17 @@ class Strategy(Generic[SpecT]):
         """Rows must be past this to be loaded (a look-back widens it)."""
         return watermark
 
+    #: a row exactly at the watermark may still be new (CDC snapshot reads share one position)
+    keeps_rows_at_watermark: ClassVar[bool] = False
+
+    def stale(self, stage: sa.Table, cursor: str, bound: Any) -> sa.ColumnElement[bool]:
+        """The batch's rows that an earlier load already applied: at or below the watermark."""
+        return stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
+
+    def keyless(self, stage: sa.Table) -> sa.ColumnElement[bool] | None:
+        """Rows about the whole table rather than one key (a CDC truncate): exempt from key checks."""
+        return None
+
     def window_column(self) -> str:
         """The column a backfill window (``--from/--to``) ranges over."""
         if self.spec.cursor_column:

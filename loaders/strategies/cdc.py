@@ -2,7 +2,10 @@
 
 Ops are I/U/D or Debezium's c/r/u/d, case-insensitive. I and U upsert (a U for a missing key
 inserts it); D deletes (a no-op when absent) or, with ``deletes: soft``, sets a flag. The sequence
-is the watermark: events at or below it are skipped, so replaying a feed changes nothing.
+is the watermark: events below it are skipped, and so are events at it, except snapshot reads (R):
+all reads of one snapshot share a position, so a snapshot delivered over two runs would otherwise
+lose its second half; a read applied twice leaves the row as it was. Replaying a feed changes nothing.
+A T (truncate) empties the mart at its place in the feed, with ``truncate: apply`` only.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pydantic import model_validator
 
 from loaders.errors import DataContractError, SpecError
 from loaders.result import Counts
-from loaders.spec import MartBase
+from loaders.spec import FEED_OP, FEED_POSITION, MartBase
 from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
 from loaders.targets.columns import BOOLEAN, Column
 
@@ -31,7 +34,17 @@ class CDCSpec(MartBase):
     deleted_column: str = "_deleted"
     keep_op: bool = False
     keep_sequence: bool = True
+    #: a truncate event (op T): refuse the batch, or empty the mart at that point of the feed
+    truncate: Literal["refuse", "apply"] = "refuse"
     needs_keys: ClassVar[bool] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _feed_columns(cls, data: Any) -> Any:
+        """A Debezium source brings its own op and position columns: no need to name them."""
+        if isinstance(data, dict) and _is_debezium(data.get("source")):
+            data = {"sequence": FEED_POSITION, "op_column": FEED_OP, **data}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> CDCSpec:
@@ -48,12 +61,26 @@ class CDCSpec(MartBase):
 
 UPSERT_OPS = ("I", "C", "R", "U")
 DELETE_OPS = ("D",)
+TRUNCATE = "T"
+
+
+def _is_debezium(source: Any) -> bool:
+    fmt = source.get("format") if isinstance(source, dict) else getattr(source, "format", None)
+    return fmt == "debezium"
 
 
 class CDC(Strategy[CDCSpec]):
     name = "cdc"
     spec_model = CDCSpec
     unique_keys = True
+    keeps_rows_at_watermark = True
+
+    def stale(self, stage: sa.Table, cursor: str, bound: Any) -> sa.ColumnElement[bool]:
+        at, op = sa.literal(bound, stage.c[cursor].type), sa.func.upper(stage.c[self.spec.op_column])
+        return sa.or_(stage.c[cursor] < at, sa.and_(stage.c[cursor] == at, op != "R"))
+
+    def keyless(self, stage: sa.Table) -> sa.ColumnElement[bool] | None:
+        return sa.func.upper(stage.c[self.spec.op_column]) == TRUNCATE
 
     def required_columns(self) -> list[str]:
         return [*super().required_columns(), self.spec.op_column]
@@ -87,7 +114,12 @@ class CDC(Strategy[CDCSpec]):
             ctx.conn.execute(
                 sa.select(ctx.batch.c[ctx.spec.op_column])
                 .distinct()
-                .where(sa.or_(self.op(ctx).not_in(UPSERT_OPS + DELETE_OPS), ctx.batch.c[ctx.spec.op_column].is_(None)))
+                .where(
+                    sa.or_(
+                        self.op(ctx).not_in((*UPSERT_OPS, *DELETE_OPS, TRUNCATE)),
+                        ctx.batch.c[ctx.spec.op_column].is_(None),
+                    )
+                )
                 .limit(5)
             )
             .scalars()
@@ -96,19 +128,35 @@ class CDC(Strategy[CDCSpec]):
         if bad:
             raise DataContractError(
                 f"op column {ctx.spec.op_column!r} has unknown codes {sorted(map(repr, bad))}; "
-                "expected I/U/D or Debezium c/r/u/d",
+                "expected I/U/D or Debezium c/r/u/d (t: truncate)",
+                mart=ctx.mart,
+            )
+        if ctx.spec.truncate == "refuse" and (at := self.truncated_at(ctx)) is not None:
+            raise DataContractError(
+                f"the feed truncates the table (op T at {ctx.spec.sequence} {at}); set `truncate: apply` "
+                "to empty the mart at that point and apply the events after it, or take the event out",
                 mart=ctx.mart,
             )
 
+    def truncated_at(self, ctx: LoadContext[CDCSpec]) -> Any:
+        """The sequence of the batch's last truncate, if it has one."""
+        b = ctx.batch
+        return ctx.conn.execute(sa.select(sa.func.max(b.c[ctx.spec.sequence])).where(self.op(ctx) == TRUNCATE)).scalar()
+
     def load(self, ctx: LoadContext[CDCSpec]) -> Counts:
         t, b, keys = ctx.table, ctx.batch, ctx.spec.keys
-        is_upsert, is_delete = self.op(ctx).in_(UPSERT_OPS), self.op(ctx).in_(DELETE_OPS)
+        is_upsert: sa.ColumnElement[bool] = self.op(ctx).in_(UPSERT_OPS)
+        is_delete: sa.ColumnElement[bool] = self.op(ctx).in_(DELETE_OPS)
         values = ctx.values
         counts = Counts()
+        if ctx.spec.truncate == "apply" and (at := self.truncated_at(ctx)) is not None:
+            counts.deleted = self.truncate(ctx)
+            after = b.c[ctx.spec.sequence] > sa.literal(at, b.c[ctx.spec.sequence].type)
+            is_upsert, is_delete = sa.and_(is_upsert, after), sa.and_(is_delete, after)
         changed = any_distinct(t, b, values) if values else sa.false()
         if ctx.spec.deletes == "soft":
             flag = t.c[ctx.spec.deleted_column]
-            counts.deleted = ctx.execute(
+            counts.deleted += ctx.execute(
                 sa.update(t)
                 .values({flag.name: sa.true()})
                 .where(keys_match(t, b, keys), is_delete, flag.is_not(sa.true()))
@@ -116,7 +164,7 @@ class CDC(Strategy[CDCSpec]):
             set_values = {c: b.c[c] for c in values} | {flag.name: sa.false()}
             changed = sa.or_(changed, flag.is_(sa.true()))
         else:
-            counts.deleted = ctx.execute(sa.delete(t).where(exists_in(b, t, keys, is_delete)))
+            counts.deleted += ctx.execute(sa.delete(t).where(exists_in(b, t, keys, is_delete)))
             set_values = {c: b.c[c] for c in values}
         if set_values:
             counts.updated = ctx.execute(
@@ -130,5 +178,13 @@ class CDC(Strategy[CDCSpec]):
         counts.inserted = ctx.execute(
             sa.insert(t).from_select(cols, sa.select(*select_cols).where(is_upsert, ~exists_in(t, b, keys)))
         )
-        counts.unchanged = ctx.rows - counts.inserted - counts.updated - counts.deleted
+        counts.unchanged = max(0, ctx.rows - counts.inserted - counts.updated - counts.deleted)
         return counts
+
+    def truncate(self, ctx: LoadContext[CDCSpec]) -> int:
+        """Every row goes (or is flagged deleted); what the batch has after the truncate comes back."""
+        t = ctx.table
+        if ctx.spec.deletes == "soft":
+            flag = t.c[ctx.spec.deleted_column]
+            return ctx.execute(sa.update(t).values({flag.name: sa.true()}).where(flag.is_not(sa.true())))
+        return ctx.execute(sa.delete(t))

@@ -7,10 +7,10 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL;
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != $1;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.seq <= $1;
+WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND upper(_loaders_stage.op) != $2;
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > $1 ORDER BY n DESC
@@ -23,8 +23,11 @@ SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
 FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6)) OR _loaders_stage_batch.op IS NULL
+WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6, $7)) OR _loaders_stage_batch.op IS NULL
  LIMIT $1;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = $1;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN ($1));
@@ -50,10 +53,10 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL;
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != $1;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.seq <= $1;
+WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND upper(_loaders_stage.op) != $2;
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > $1 ORDER BY n DESC
@@ -66,8 +69,11 @@ SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
 FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6)) OR _loaders_stage_batch.op IS NULL
+WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6, $7)) OR _loaders_stage_batch.op IS NULL
  LIMIT $1;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = $1;
 UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN ($1) AND g_cdc_soft._deleted IS NOT true;
 UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN ($1, $2, $3, $4) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted

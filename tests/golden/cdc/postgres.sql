@@ -15,8 +15,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s::BIGINT;
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != %(upper_1)s::VARCHAR;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < %(param_1)s::BIGINT OR _loaders_stage.seq = %(param_1)s::BIGINT AND upper(_loaders_stage.op) != %(upper_1)s::VARCHAR;
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
@@ -29,8 +29,11 @@ SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
 FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR, %(upper_1_6)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
  LIMIT %(param_1)s::INTEGER;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = %(upper_1)s::VARCHAR;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR));
@@ -65,8 +68,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq <= %(param_1)s::BIGINT;
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != %(upper_1)s::VARCHAR;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < %(param_1)s::BIGINT OR _loaders_stage.seq = %(param_1)s::BIGINT AND upper(_loaders_stage.op) != %(upper_1)s::VARCHAR;
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > %(count_1)s::INTEGER ORDER BY n DESC
@@ -79,8 +82,11 @@ SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT DISTINCT _loaders_stage_batch.op
 FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR, %(upper_1_5)s::VARCHAR, %(upper_1_6)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL
  LIMIT %(param_1)s::INTEGER;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = %(upper_1)s::VARCHAR;
 UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR) AND g_cdc_soft._deleted IS NOT true;
 UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s::VARCHAR, %(upper_1_2)s::VARCHAR, %(upper_1_3)s::VARCHAR, %(upper_1_4)s::VARCHAR) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
