@@ -101,6 +101,8 @@ class BatchRules:
     stale: Callable[[sa.Table, str, Any], sa.ColumnElement[bool]] | None = None
     #: rows about the whole table, which have no key (a CDC truncate)
     keyless: Callable[[sa.Table], sa.ColumnElement[bool] | None] | None = None
+    #: columns no two rows may share (default: the keys; a feed of versions: keys and sequence)
+    unique: list[str] | None = None
 
 
 def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRules, bound: Any) -> tuple[sa.Table, int]:
@@ -140,7 +142,7 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
         chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
         batch = target.create_temp_as(conn, f"{stage.name}_batch", chosen, keys)
     elif keys:
-        check_unique(conn, batch, keys, rules.mart)
+        check_unique(conn, batch, rules.unique or keys, rules.mart)
     rows = staged.rows if batch is stage and bound is None else count(conn, batch)
     return batch, rows
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loaders.spec import FileSource, QuerySource
+from loaders.spec import FileSource, PostgresCDCSource, QuerySource
 from loaders.targets.columns import TableRef
 from loaders.urls import parse_url
 
@@ -49,6 +49,9 @@ def source_datasets(source: Any, base_dir: Path | None = None) -> list[tuple[str
         if not tables:
             return [(table_dataset(source.url, "query")[0], "query")]
         return [table_dataset(source.url, ".".join(p for p in (t.schema, t.name) if p)) for t in tables]
+    if isinstance(source, PostgresCDCSource):
+        feed = source.postgres_cdc
+        return [table_dataset(feed.url, feed.table if "." in feed.table else f"public.{feed.table}")]
     return []
 
 

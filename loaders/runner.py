@@ -9,6 +9,7 @@ its own.
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from loaders import batch as batches
 from loaders import health, state, table
-from loaders.errors import LoaderError, SpecError
+from loaders.errors import LoaderError, SpecError, first_line
 from loaders.project import Project, mart_order
 from loaders.result import LoadResult, utcnow
 from loaders.schedule import run_in_order
@@ -29,6 +30,8 @@ from loaders.strategies import LoadContext, Strategy, for_spec
 from loaders.targets import TableRef, Target, open_target
 from loaders.targets.columns import INTROSPECTING
 from loaders.urls import resolve_url
+
+log = logging.getLogger("loaders")
 
 
 def load_mart(
@@ -167,6 +170,7 @@ class _Load:
                         self.apply(conn, source)
                         if plan:
                             raise _Rollback
+                    self.tell_source(source)
                 except _Rollback:
                     self.result.status, self.result.sql = "planned", statements
                     self.undo.undo(conn, self.mart)
@@ -177,6 +181,18 @@ class _Load:
                     self.log_failure(conn, e)
                     raise
         return self.result
+
+    def tell_source(self, source: Any) -> None:
+        """After the commit: a change feed may now forget what was loaded (a replication slot moves
+        on). If that fails the load still stands; the feed sends the changes again and the next run
+        skips them by the watermark."""
+        committed = getattr(source, "committed", None)
+        if committed is None:
+            return
+        try:
+            committed()
+        except Exception as e:  # noqa: BLE001 - the target has committed; nothing to undo
+            log.warning("mart %s: loaded, but the source was not told: %s", self.mart, first_line(e))
 
     def skip_if_applied(self, conn: sa.Connection) -> bool:
         """A batch key already applied by a successful run: log a ``skipped`` run and load nothing."""
@@ -219,7 +235,7 @@ class _Load:
         watermark = self.state.read_watermark(conn, mart) if cursor else None
         self.result.watermark_before = self.result.watermark_after = watermark
         bound = None if self.window else self.strategy.lower_bound(watermark)
-        inclusive = self.strategy.keeps_rows_at_watermark
+        inclusive = self.strategy.keeps_rows_at_watermark()
         pushdown = Pushdown(cursor, bound, inclusive) if cursor and bound is not None else None
         reader = batches.open_source(source, pushdown, self.strategy, mart)
         reader = table.typed_nulls(conn, target, self.ref, reader)
@@ -229,7 +245,13 @@ class _Load:
             column = self.strategy.window_column()
             staged, self.window = batches.keep_window(conn, target, staged, column, self.window, mart)
         rules = batches.BatchRules(
-            mart, spec.keys, cursor, self.strategy.dedupe_column(), self.strategy.stale, self.strategy.keyless
+            mart,
+            spec.keys,
+            cursor,
+            self.strategy.dedupe_column(),
+            self.strategy.stale,
+            self.strategy.keyless,
+            self.strategy.batch_unique(),
         )
         batch, rows = batches.prepare(conn, target, staged, rules, bound)
         batches.refuse_empty_snapshot(conn, self.strategy, tt.table, rows, mart)

@@ -42,8 +42,18 @@ class _Model(BaseModel):
 
 
 # --------------------------------------------------------------------------- sources
-#: the op and position columns a change-feed source (``format: debezium``) adds to each row
-FEED_OP, FEED_POSITION = "__op", "__position"
+#: the columns a change-feed source (``format: debezium``, ``postgres_cdc``) adds to each row: op,
+#: position (the mart's sequence) and commit time
+FEED_OP, FEED_POSITION, FEED_TIME = "__op", "__position", "__source_ts"
+#: columns an update did not send (PostgreSQL's unchanged TOAST values), as ``,a,b,``: keep the old value
+FEED_UNCHANGED = "__unchanged"
+
+
+def is_change_feed(source: Any) -> bool:
+    """A source (as parsed, or still a dict) that brings its own op, position and commit time."""
+    if isinstance(source, dict):
+        return source.get("format") == "debezium" or "postgres_cdc" in source
+    return getattr(source, "format", None) == "debezium" or isinstance(source, PostgresCDCSource)
 
 
 class FileSource(_Model):
@@ -61,8 +71,25 @@ class QuerySource(_Model):
     url: str
 
 
+class PostgresCDC(_Model):
+    """Where the changes come from: the table, its publication and this mart's replication slot."""
+
+    url: str
+    #: schema.table (public when no schema is given)
+    table: str
+    #: one slot per mart: a slot consumed for one mart is gone for another
+    slot: str
+    publication: str
+
+
+class PostgresCDCSource(_Model):
+    """A live PostgreSQL table's changes, through logical replication (``wal_level=logical``)."""
+
+    postgres_cdc: PostgresCDC
+
+
 #: the key that tells one kind of source from another -> its tag in the union
-SOURCE_KEYS = {"path": "files", "query": "sql"}
+SOURCE_KEYS = {"path": "files", "query": "sql", "postgres_cdc": "postgres_cdc"}
 
 
 def _source_kind(value: Any) -> str | None:
@@ -70,13 +97,17 @@ def _source_kind(value: Any) -> str | None:
         return "files"
     if isinstance(value, QuerySource):
         return "sql"
+    if isinstance(value, PostgresCDCSource):
+        return "postgres_cdc"
     if isinstance(value, dict):
         return next((tag for key, tag in SOURCE_KEYS.items() if key in value), None)
     return None
 
 
 SourceSpec: TypeAlias = Annotated[
-    Annotated[FileSource, Tag("files")] | Annotated[QuerySource, Tag("sql")],
+    Annotated[FileSource, Tag("files")]
+    | Annotated[QuerySource, Tag("sql")]
+    | Annotated[PostgresCDCSource, Tag("postgres_cdc")],
     Discriminator(_source_kind),
 ]
 
@@ -244,7 +275,7 @@ def format_error(error: ValidationError, tags: tuple[str, ...] = (), where: tupl
         msg = f"unknown strategy {ctx.get('tag')!r}; valid strategies: {valid}"
     elif kind == "union_tag_not_found" and "_source_kind" in str(ctx.get("discriminator")):
         given = ", ".join(map(str, first["input"])) if isinstance(first["input"], dict) else repr(first["input"])
-        msg = f"needs `path: ...` (files) or `query: ...` (SQL); got {given}"
+        msg = f"needs `path: ...` (files), `query: ...` (SQL) or `postgres_cdc: {{...}}`; got {given}"
     elif kind == "union_tag_not_found":
         msg = f"missing `strategy`; valid strategies: {', '.join(tags)}"
     elif kind == "literal_error":

@@ -245,7 +245,8 @@ SPEC_ERRORS = {
     "bad source": ({"strategy": "full", "source": {"pth": "x"}}, r"source"),
     "source key typo": (
         {"strategy": "full", "source": {"qurey": "select 1"}},
-        r"^mart dim_customer: source: needs `path: \.\.\.` \(files\) or `query: \.\.\.` \(SQL\); got qurey$",
+        r"^mart dim_customer: source: needs `path: \.\.\.` \(files\), `query: \.\.\.` \(SQL\) or "
+        r"`postgres_cdc: \{\.\.\.\}`; got qurey$",
     ),
     "query without url": (
         {"strategy": "full", "source": {"query": "select 1"}},

@@ -37,11 +37,12 @@ def schema(engine: Any) -> Any:
 
 
 def test_awkward_identifiers(engine: Any, schema: str | None) -> None:
-    """Schema-qualified, mixed case, spaces and reserved words, in tables and columns, for each strategy."""
+    """Schema-qualified, mixed case, spaces and reserved words, in tables and columns, for each strategy
+    (``at`` and ``asof`` are keywords of DuckDB's own, which its SQLAlchemy dialect did not quote)."""
     prefix = f"{schema}." if schema else ""
     rows = [
-        {"Customer ID": 1, "select": "a", "Order": 1, "MixedCase": "x", "op": "c", "Updated At": 1},
-        {"Customer ID": 2, "select": "b", "Order": 2, "MixedCase": "y", "op": "c", "Updated At": 2},
+        {"Customer ID": 1, "select": "a", "Order": 1, "MixedCase": "x", "op": "c", "Updated At": 1, "at": 1, "asof": 1},
+        {"Customer ID": 2, "select": "b", "Order": 2, "MixedCase": "y", "op": "c", "Updated At": 2, "at": 2, "asof": 2},
     ]
     changed = [dict(rows[0], select="A", **{"Updated At": 3}), dict(rows[1], op="d", **{"Updated At": 4})]
     keys = ["Customer ID"]

@@ -15,6 +15,7 @@ from loaders.sources.base import Pushdown, Source
 from loaders.sources.files import FileSource
 from loaders.sources.sql import QuerySource
 from loaders.spec import FileSource as FileSourceSpec
+from loaders.spec import PostgresCDCSource as PostgresCDCSpec
 from loaders.spec import QuerySource as QuerySourceSpec
 from loaders.spec import SourceSpec, validate_options
 
@@ -31,6 +32,11 @@ def as_source(obj: Any, base_dir: Path | None = None, *, mart: str | None = None
 
             return DebeziumSource(obj.path, base_dir=base_dir)
         return FileSource(obj.path, format=obj.format, base_dir=base_dir)
+    if isinstance(obj, PostgresCDCSpec):
+        from loaders.sources.postgres_cdc import PostgresCDCSource
+
+        o = obj.postgres_cdc
+        return PostgresCDCSource(o.url, o.table, o.slot, o.publication)
     if isinstance(obj, QuerySourceSpec):
         return QuerySource(obj.query, obj.url, base_dir=base_dir)
     if isinstance(obj, (str, Path)):

@@ -34,9 +34,9 @@ import pyarrow as pa
 from loaders.errors import SourceError
 from loaders.sources.base import Pushdown, Source
 from loaders.sources.files import FileSource
-from loaders.spec import FEED_OP, FEED_POSITION
+from loaders.spec import FEED_OP, FEED_POSITION, FEED_TIME
 
-OP, POSITION, TS = FEED_OP, FEED_POSITION, "__source_ts"
+OP, POSITION, TS = FEED_OP, FEED_POSITION, FEED_TIME
 #: events per Arrow batch
 CHUNK = 50_000
 EPOCH = date(1970, 1, 1)

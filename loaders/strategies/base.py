@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from loaders.errors import SpecError
+from loaders.errors import DataContractError, SpecError
 from loaders.result import Counts
 from loaders.spec import MartBase, validate_options
 from loaders.targets.columns import DATE, TIMESTAMPTZ, Column
@@ -107,12 +107,17 @@ class Strategy(Generic[SpecT]):
         """Rows must be past this to be loaded (a look-back widens it)."""
         return watermark
 
-    #: a row exactly at the watermark may still be new (CDC snapshot reads share one position)
-    keeps_rows_at_watermark: ClassVar[bool] = False
+    def keeps_rows_at_watermark(self) -> bool:
+        """A row exactly at the watermark may still be new (a feed's snapshot reads share one position)."""
+        return False
 
     def stale(self, stage: sa.Table, cursor: str, bound: Any) -> sa.ColumnElement[bool]:
         """The batch's rows that an earlier load already applied: at or below the watermark."""
         return stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
+
+    def batch_unique(self) -> list[str]:
+        """Columns whose values no two rows of a batch may share (the keys, for most strategies)."""
+        return self.spec.keys
 
     def keyless(self, stage: sa.Table) -> sa.ColumnElement[bool] | None:
         """Rows about the whole table rather than one key (a CDC truncate): exempt from key checks."""
@@ -144,6 +149,32 @@ class Strategy(Generic[SpecT]):
 
 
 # ---------------------------------------------------------------------- SQL helpers
+#: change-feed op codes, compared upper-cased: I/U/D and Debezium's c/r/u/d
+UPSERT_OPS = ("I", "C", "R", "U")
+DELETE_OPS = ("D",)
+
+
+def feed_stale(stage: sa.Table, cursor: str, bound: Any, op_column: str) -> sa.ColumnElement[bool]:
+    """A change feed's applied events: below the watermark, or at it unless a snapshot read (R). All
+    reads of one snapshot share a position, so a snapshot delivered over two runs would otherwise lose
+    its second half; the strategies make a read applied twice change nothing."""
+    at, op = sa.literal(bound, stage.c[cursor].type), sa.func.upper(stage.c[op_column])
+    return sa.or_(stage.c[cursor] < at, sa.and_(stage.c[cursor] == at, op != "R"))
+
+
+def refuse_unknown_ops(ctx: LoadContext[Any], column: str, known: tuple[str, ...], expected: str) -> None:
+    op = ctx.batch.c[column]
+    bad = (
+        ctx.conn.execute(sa.select(op).distinct().where(sa.or_(sa.func.upper(op).not_in(known), op.is_(None))).limit(5))
+        .scalars()
+        .all()
+    )
+    if bad:
+        raise DataContractError(
+            f"op column {column!r} has unknown codes {sorted(map(repr, bad))}; expected {expected}", mart=ctx.mart
+        )
+
+
 def exists_in(other: sa.FromClause, this: sa.FromClause, keys: list[str], *extra: sa.ColumnElement[bool]) -> sa.Exists:
     return sa.exists().where(keys_match(other, this, keys), *extra)
 

@@ -17,8 +17,18 @@ from pydantic import model_validator
 
 from loaders.errors import DataContractError, SpecError
 from loaders.result import Counts
-from loaders.spec import FEED_OP, FEED_POSITION, MartBase
-from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
+from loaders.spec import FEED_OP, FEED_POSITION, FEED_UNCHANGED, MartBase, is_change_feed
+from loaders.strategies.base import (
+    DELETE_OPS,
+    UPSERT_OPS,
+    LoadContext,
+    Strategy,
+    any_distinct,
+    exists_in,
+    feed_stale,
+    keys_match,
+    refuse_unknown_ops,
+)
 from loaders.targets.columns import BOOLEAN, Column
 
 
@@ -41,8 +51,8 @@ class CDCSpec(MartBase):
     @model_validator(mode="before")
     @classmethod
     def _feed_columns(cls, data: Any) -> Any:
-        """A Debezium source brings its own op and position columns: no need to name them."""
-        if isinstance(data, dict) and _is_debezium(data.get("source")):
+        """A change-feed source (Debezium, postgres_cdc) brings its own op and position columns."""
+        if isinstance(data, dict) and is_change_feed(data.get("source")):
             data = {"sequence": FEED_POSITION, "op_column": FEED_OP, **data}
         return data
 
@@ -59,25 +69,19 @@ class CDCSpec(MartBase):
         return self.sequence
 
 
-UPSERT_OPS = ("I", "C", "R", "U")
-DELETE_OPS = ("D",)
 TRUNCATE = "T"
-
-
-def _is_debezium(source: Any) -> bool:
-    fmt = source.get("format") if isinstance(source, dict) else getattr(source, "format", None)
-    return fmt == "debezium"
 
 
 class CDC(Strategy[CDCSpec]):
     name = "cdc"
     spec_model = CDCSpec
     unique_keys = True
-    keeps_rows_at_watermark = True
+
+    def keeps_rows_at_watermark(self) -> bool:
+        return True
 
     def stale(self, stage: sa.Table, cursor: str, bound: Any) -> sa.ColumnElement[bool]:
-        at, op = sa.literal(bound, stage.c[cursor].type), sa.func.upper(stage.c[self.spec.op_column])
-        return sa.or_(stage.c[cursor] < at, sa.and_(stage.c[cursor] == at, op != "R"))
+        return feed_stale(stage, cursor, bound, self.spec.op_column)
 
     def keyless(self, stage: sa.Table) -> sa.ColumnElement[bool] | None:
         return sa.func.upper(stage.c[self.spec.op_column]) == TRUNCATE
@@ -90,7 +94,7 @@ class CDC(Strategy[CDCSpec]):
 
     def landing_columns(self, source: list[str]) -> list[str]:
         s = self.spec
-        drop = {s.op_column} if not s.keep_op else set()
+        drop = {s.op_column, FEED_UNCHANGED} if not s.keep_op else {FEED_UNCHANGED}
         if not s.keep_sequence:
             drop.add(s.sequence)
         return [c for c in source if c not in drop]
@@ -110,27 +114,8 @@ class CDC(Strategy[CDCSpec]):
         return sa.func.upper(ctx.batch.c[ctx.spec.op_column])
 
     def validate(self, ctx: LoadContext[CDCSpec]) -> None:
-        bad = (
-            ctx.conn.execute(
-                sa.select(ctx.batch.c[ctx.spec.op_column])
-                .distinct()
-                .where(
-                    sa.or_(
-                        self.op(ctx).not_in((*UPSERT_OPS, *DELETE_OPS, TRUNCATE)),
-                        ctx.batch.c[ctx.spec.op_column].is_(None),
-                    )
-                )
-                .limit(5)
-            )
-            .scalars()
-            .all()
-        )
-        if bad:
-            raise DataContractError(
-                f"op column {ctx.spec.op_column!r} has unknown codes {sorted(map(repr, bad))}; "
-                "expected I/U/D or Debezium c/r/u/d (t: truncate)",
-                mart=ctx.mart,
-            )
+        known = (*UPSERT_OPS, *DELETE_OPS, TRUNCATE)
+        refuse_unknown_ops(ctx, ctx.spec.op_column, known, "I/U/D or Debezium c/r/u/d (t: truncate)")
         if ctx.spec.truncate == "refuse" and (at := self.truncated_at(ctx)) is not None:
             raise DataContractError(
                 f"the feed truncates the table (op T at {ctx.spec.sequence} {at}); set `truncate: apply` "
@@ -161,11 +146,11 @@ class CDC(Strategy[CDCSpec]):
                 .values({flag.name: sa.true()})
                 .where(keys_match(t, b, keys), is_delete, flag.is_not(sa.true()))
             )
-            set_values = {c: b.c[c] for c in values} | {flag.name: sa.false()}
+            set_values = self.new_values(ctx, values) | {flag.name: sa.false()}
             changed = sa.or_(changed, flag.is_(sa.true()))
         else:
             counts.deleted += ctx.execute(sa.delete(t).where(exists_in(b, t, keys, is_delete)))
-            set_values = {c: b.c[c] for c in values}
+            set_values = self.new_values(ctx, values)
         if set_values:
             counts.updated = ctx.execute(
                 sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed)
@@ -180,6 +165,14 @@ class CDC(Strategy[CDCSpec]):
         )
         counts.unchanged = max(0, ctx.rows - counts.inserted - counts.updated - counts.deleted)
         return counts
+
+    def new_values(self, ctx: LoadContext[CDCSpec], values: list[str]) -> dict[str, sa.ColumnElement[Any]]:
+        """What an update sets: the batch's values, except columns the event says were not sent
+        (``__unchanged``, from PostgreSQL's TOAST), which keep the target's value."""
+        t, b = ctx.table, ctx.batch
+        if FEED_UNCHANGED not in b.c:
+            return {c: b.c[c] for c in values}
+        return {c: sa.case((b.c[FEED_UNCHANGED].contains(f",{c},"), t.c[c]), else_=b.c[c]) for c in values}
 
     def truncate(self, ctx: LoadContext[CDCSpec]) -> int:
         """Every row goes (or is flagged deleted); what the batch has after the truncate comes back."""

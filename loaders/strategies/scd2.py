@@ -11,6 +11,12 @@ so versions of one key never overlap. Choices where the contract is silent:
   out-of-order change and fails the load (it would make versions overlap).
 - A deleted key is closed at the load time; a key that comes back opens at
   ``max(effective_from, the time it was closed)``, again so that versions never overlap.
+
+With ``sequence`` the source is a change feed rather than a snapshot (op column as in ``cdc``):
+every event is a version, in sequence order, whatever the file order. A version is valid from its
+event's ``effective_from`` (the commit time, e.g. Debezium's ``__source_ts``) to the next event's;
+a delete closes the key at the delete's ``effective_from``, and a re-insert opens a new version.
+Events of a key already in the history (same sequence) are skipped, so a replay adds nothing.
 """
 
 from __future__ import annotations
@@ -23,13 +29,17 @@ from pydantic import model_validator
 
 from loaders.errors import DataContractError
 from loaders.result import Counts
-from loaders.spec import MartBase
+from loaders.spec import FEED_OP, FEED_POSITION, FEED_TIME, FEED_UNCHANGED, MartBase, is_change_feed
 from loaders.strategies.base import (
+    DELETE_OPS,
+    UPSERT_OPS,
     LoadContext,
     Strategy,
     any_distinct,
     exists_in,
+    feed_stale,
     keys_match,
+    refuse_unknown_ops,
     time_value,
 )
 from loaders.targets.columns import BOOLEAN, TIMESTAMP, Column
@@ -51,7 +61,19 @@ class SCD2Spec(MartBase):
     valid_to_column: str = "valid_to"
     is_current_column: str = "is_current"
     cursor: str | None = None
+    #: read the source as a change feed ordered by this column: every event becomes a version
+    sequence: str | None = None
+    #: the feed's op column (I/U/D or Debezium c/r/u/d), with ``sequence``
+    op_column: str = "op"
     needs_keys: ClassVar[bool] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _feed_columns(cls, data: Any) -> Any:
+        """A change-feed source (Debezium, postgres_cdc) brings its op, position and commit time."""
+        if isinstance(data, dict) and is_change_feed(data.get("source")):
+            data = {"sequence": FEED_POSITION, "op_column": FEED_OP, "effective_from": FEED_TIME, **data}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> SCD2Spec:
@@ -65,11 +87,19 @@ class SCD2Spec(MartBase):
             raise ValueError("`track` lists key columns; keys identify a row, they are not tracked")
         if self.deletes == "close" and self.cursor:
             raise ValueError("`deletes: close` needs a full snapshot; it cannot go with `cursor`")
+        if self.sequence:
+            if self.deletes == "close" or self.cursor or self.track is not None:
+                raise ValueError(
+                    "with `sequence` the source is a change feed: every event is a version and deletes come "
+                    "as events, so `deletes: close`, `cursor` and `track` do not apply"
+                )
+            if {self.sequence, self.op_column} & set(self.keys) or self.sequence == self.op_column:
+                raise ValueError("`sequence` and `op_column` must be two columns that are not keys")
         return self
 
     @property
     def cursor_column(self) -> str | None:
-        return self.cursor
+        return self.sequence or self.cursor
 
 
 class SCD2(Strategy[SCD2Spec]):
@@ -78,7 +108,24 @@ class SCD2(Strategy[SCD2Spec]):
 
     def required_columns(self) -> list[str]:
         s = self.spec
-        return super().required_columns() + (s.track or []) + ([s.effective_from] if s.effective_from else [])
+        feed = [s.op_column] if s.sequence else []
+        return super().required_columns() + (s.track or []) + ([s.effective_from] if s.effective_from else []) + feed
+
+    def landing_columns(self, source: list[str]) -> list[str]:
+        feed = {self.spec.op_column, FEED_UNCHANGED} if self.spec.sequence else set()
+        return [c for c in source if c not in feed]
+
+    # a change feed: reads at the watermark kept (a split snapshot), versions unique by key and sequence
+    def keeps_rows_at_watermark(self) -> bool:
+        return self.spec.sequence is not None
+
+    def stale(self, stage: sa.Table, cursor: str, bound: Any) -> sa.ColumnElement[bool]:
+        if self.spec.sequence:
+            return feed_stale(stage, cursor, bound, self.spec.op_column)
+        return super().stale(stage, cursor, bound)
+
+    def batch_unique(self) -> list[str]:
+        return [*self.spec.keys, self.spec.sequence] if self.spec.sequence else self.spec.keys
 
     def managed_columns(self, source: dict[str, Column]) -> list[Column]:
         s = self.spec
@@ -137,6 +184,8 @@ class SCD2(Strategy[SCD2Spec]):
     # ------------------------------------------------------------------ checks
     def validate(self, ctx: LoadContext[SCD2Spec]) -> None:
         s = ctx.spec
+        if s.sequence:
+            refuse_unknown_ops(ctx, s.op_column, (*UPSERT_OPS, *DELETE_OPS), "I/U/D or Debezium c/r/u/d")
         if s.effective_from:
             nulls = ctx.scalar(
                 sa.select(sa.func.count()).select_from(ctx.batch).where(ctx.batch.c[s.effective_from].is_(None))
@@ -147,6 +196,8 @@ class SCD2(Strategy[SCD2Spec]):
                     "every version needs a start time",
                     mart=ctx.mart,
                 )
+        if s.sequence:
+            return  # a feed's order is checked on its events, in load_feed
         late = ctx.scalar(
             sa.select(sa.func.count())
             .select_from(ctx.table)
@@ -161,6 +212,8 @@ class SCD2(Strategy[SCD2Spec]):
 
     # ------------------------------------------------------------------ the load
     def load(self, ctx: LoadContext[SCD2Spec]) -> Counts:
+        if ctx.spec.sequence:
+            return self.load_feed(ctx)
         counts = Counts()
         counts.closed = self.close_changed(ctx)
         if ctx.spec.deletes == "close":
@@ -221,3 +274,86 @@ class SCD2(Strategy[SCD2Spec]):
         ).where(~exists_in(t, b, s.keys, self.current(ctx)))
         cols = [*ctx.columns, s.valid_from_column, s.valid_to_column, s.is_current_column]
         return ctx.execute(sa.insert(t).from_select(cols, rows))
+
+    # ------------------------------------------------------------------ from a change feed
+    def load_feed(self, ctx: LoadContext[SCD2Spec]) -> Counts:
+        """Events -> versions, in four statements: the events not yet in the history with their
+        neighbours' times (a temp table), close each key's current version at its first event, open a
+        version per insert/update event, valid until the key's next event."""
+        s, t = ctx.spec, ctx.table
+        events = ctx.target.create_temp_as(ctx.conn, f"{ctx.batch.name}_events", self.events(ctx), s.keys)
+        try:
+            self.keep_unsent_values(ctx, events)
+            self.check_feed_order(ctx, events)
+            counts = Counts()
+            first = sa.select(sa.func.min(events.c._eff)).where(keys_match(events, t, s.keys)).scalar_subquery()
+            counts.closed = ctx.execute(
+                sa.update(t)
+                .where(self.current(ctx), exists_in(events, t, s.keys))
+                .values({s.valid_to_column: first, s.is_current_column: sa.false()})
+            )
+            versions = sa.select(
+                *(events.c[c] for c in ctx.columns),
+                events.c._eff,
+                events.c._next,
+                sa.case((events.c._rn == 1, sa.true()), else_=sa.false()),
+            ).where(events.c._op.in_(UPSERT_OPS))
+            cols = [*ctx.columns, s.valid_from_column, s.valid_to_column, s.is_current_column]
+            counts.inserted = ctx.execute(sa.insert(t).from_select(cols, versions))
+            counts.deleted = ctx.scalar(
+                sa.select(sa.func.count()).select_from(events).where(events.c._op.in_(DELETE_OPS))
+            )
+            counts.unchanged = max(0, ctx.rows - counts.inserted - counts.deleted)
+            return counts
+        finally:
+            ctx.target.drop_temp(ctx.conn, events)
+
+    def events(self, ctx: LoadContext[SCD2Spec]) -> sa.Select[Any]:
+        """The batch's events not yet in the history, each with its key's previous and next event time
+        and its rank from the last (1: the key's newest event)."""
+        s, t, b = ctx.spec, ctx.table, ctx.batch
+        assert s.sequence is not None
+        eff, order, part = self.effective(ctx), b.c[s.sequence], [b.c[k] for k in s.keys]
+        applied = sa.exists().where(keys_match(t, b, s.keys), t.c[s.sequence] == b.c[s.sequence])
+        unsent = [b.c[FEED_UNCHANGED]] if FEED_UNCHANGED in b.c else []
+        return sa.select(
+            *(b.c[c] for c in ctx.columns),
+            *unsent,
+            sa.func.upper(b.c[s.op_column]).label("_op"),
+            eff.label("_eff"),
+            sa.func.lag(eff).over(partition_by=part, order_by=order).label("_prev"),
+            sa.func.lead(eff).over(partition_by=part, order_by=order).label("_next"),
+            sa.func.row_number().over(partition_by=part, order_by=order.desc()).label("_rn"),
+        ).where(~applied)
+
+    def keep_unsent_values(self, ctx: LoadContext[SCD2Spec], events: sa.Table) -> None:
+        """A column an update did not send (``__unchanged``: PostgreSQL's TOAST) keeps the value of the
+        key's current version (a later event of the same read already has it from the source)."""
+        if FEED_UNCHANGED not in events.c:
+            return
+        s, t = ctx.spec, ctx.table
+        for c in ctx.values:
+            current = sa.select(t.c[c]).where(keys_match(t, events, s.keys), self.current(ctx)).scalar_subquery()
+            ctx.conn.execute(sa.update(events).where(events.c[FEED_UNCHANGED].contains(f",{c},")).values({c: current}))
+
+    def check_feed_order(self, ctx: LoadContext[SCD2Spec], events: sa.Table) -> None:
+        """An event with a later sequence but an earlier effective_from than the one before it (in the
+        batch, or the key's current version) would make versions overlap: refused."""
+        s, t = ctx.spec, ctx.table
+        inside = ctx.scalar(
+            sa.select(sa.func.count())
+            .select_from(events)
+            .where(events.c._prev.is_not(None), events.c._eff < events.c._prev)
+        )
+        behind = ctx.scalar(
+            sa.select(sa.func.count())
+            .select_from(events)
+            .join(t, keys_match(events, t, s.keys))
+            .where(events.c._prev.is_(None), self.current(ctx), events.c._eff < t.c[s.valid_from_column])
+        )
+        if inside or behind:
+            raise DataContractError(
+                f"{inside + behind} events have an effective_from before the previous event of their key "
+                f"(by {s.sequence}); out-of-order changes would make versions overlap",
+                mart=ctx.mart,
+            )

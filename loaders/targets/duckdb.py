@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -68,6 +69,17 @@ def duckdb_family(type_name: str) -> str:
     return OTHER
 
 
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """DuckDB's own keywords: duckdb-engine quotes only PostgreSQL's, so a column named ``at`` or
+    ``asof`` went out bare and failed to parse."""
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select keyword_name from duckdb_keywords() where keyword_category <> 'unreserved'"
+        ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
 def _quiet(dbapi_connection: Any, _record: Any) -> None:
     """DuckDB draws a progress bar on stdout for queries over two seconds, terminal or not: in a
     scheduler's task log or a piped `loaders run` it is noise between the lines loaders prints."""
@@ -91,6 +103,8 @@ class DuckDBTarget(Target):
         # No pool: a pooled connection would keep DuckDB's file lock after the load is done.
         engine = sa.create_engine(url, poolclass=NullPool)
         sa.event.listen(engine, "connect", _quiet)
+        preparer = engine.dialect.identifier_preparer
+        preparer.reserved_words = preparer.reserved_words | _keywords()
         return engine
 
     def classify(self, error: BaseException) -> type[TargetError]:
