@@ -29,7 +29,7 @@ COLUMNS = ["id", "status", "amount", "note"]
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    with throwaway_postgres({"wal_level": "logical", "max_replication_slots": "40", "max_wal_senders": "20"}) as c:
+    with throwaway_postgres({"wal_level": "logical", "max_replication_slots": "100", "max_wal_senders": "20"}) as c:
         yield c
 
 
@@ -78,8 +78,15 @@ class Shop:
 
 
 @pytest.fixture
-def shop(cluster: Cluster) -> Shop:
-    return Shop(cluster)
+def shop(cluster: Cluster) -> Iterator[Shop]:
+    """A table of its own; its replication slots are dropped afterwards (a slot left behind keeps WAL)."""
+    made = Shop(cluster)
+    yield made
+    with psycopg.connect(made.dsn, autocommit=True) as conn:
+        conn.execute(
+            "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name like %s",
+            (f"%{made.name}%",),
+        )
 
 
 def mart_rows(engine: Any, table: str) -> list[tuple[Any, ...]]:
