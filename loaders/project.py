@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from loaders.errors import SpecError
-from loaders.spec import MartBase, _Model, format_error, parse_interval, validate_options
+from loaders.spec import MartBase, PostgresCDCSource, _Model, format_error, parse_interval, validate_options
 from loaders.strategies import STRATEGY_NAMES, MartSpec
 
 
@@ -79,13 +79,31 @@ def parse_project(data: Any, base_dir: Path | str = ".") -> Project:
             raise SpecError("options must be a mapping", mart=name)
         parsed[name] = parse_mart(str(name), options)
         if parsed[name].source is None:
-            raise SpecError("needs `source: {path: ...}` or `{query: ..., url: ...}`", mart=name)
+            raise SpecError(
+                "needs `source: {path: ...}`, `{query: ..., url: ...}` or `{postgres_cdc: {...}}`", mart=name
+            )
+    _one_slot_per_mart(parsed)
     mart_order(parsed)
     rest = {k: v for k, v in data.items() if k != "marts"}
     try:
         return Project.model_validate({**rest, "marts": parsed, "base_dir": Path(base_dir)})
     except ValidationError as e:
         raise SpecError(f"marts file: {format_error(e)}") from None
+
+
+def _one_slot_per_mart(marts: dict[str, MartBase]) -> None:
+    """Changes read from a replication slot for one mart are gone from it for any other mart."""
+    seen: dict[tuple[str, str], str] = {}
+    for name, spec in marts.items():
+        if isinstance(spec.source, PostgresCDCSource):
+            feed = spec.source.postgres_cdc
+            other = seen.setdefault((feed.url, feed.slot), name)
+            if other != name:
+                raise SpecError(
+                    f"replication slot {feed.slot!r} is also the source of mart {other!r}; changes read for one "
+                    "mart are gone from the slot for the other: give each mart a slot of its own",
+                    mart=name,
+                )
 
 
 def mart_order(marts: dict[str, MartBase]) -> list[str]:

@@ -264,3 +264,15 @@ def test_lineage_names_the_source_table() -> None:
 
     feed = {"url": "postgresql://loader@db:5432/shop", "table": "orders", "slot": "s", "publication": "p"}
     assert source_datasets(PostgresCDCSource(postgres_cdc=feed)) == [("postgres://db:5432", "shop.public.orders")]
+
+
+def test_two_marts_cannot_share_a_slot() -> None:
+    from loaders import SpecError, parse_project
+
+    feed = {"url": "postgresql://loader@db/shop", "table": "orders", "slot": "shared", "publication": "p"}
+    marts = {
+        "orders": {"strategy": "cdc", "keys": ["id"], "source": {"postgres_cdc": feed}},
+        "order_history": {"strategy": "scd2", "keys": ["id"], "source": {"postgres_cdc": feed}},
+    }
+    with pytest.raises(SpecError, match="mart order_history: replication slot 'shared' is also the source of mart"):
+        parse_project({"target": "duckdb:///w.duckdb", "marts": marts})
