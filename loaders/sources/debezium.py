@@ -57,28 +57,36 @@ class DebeziumSource(Source):
     schemaless_when_empty = True
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
-        """Events in file order (the strategy orders them by position), in batches of ``CHUNK``.
+        """Events past the watermark in file order (the strategy orders them by position), in batches
+        of ``CHUNK``.
 
-        The files are parsed whole before the first batch: a column's type is known only when every
-        image has been seen (Debezium leaves out NULLs and optional fields). Topic files as sinks write
-        them are small; a feed too large for memory is better split into several runs."""
-        table = _table(list(self._events()))
+        Events the mart already has are dropped while parsing (a topic folder keeps growing; only the
+        new events are held). The rest are parsed whole before the first batch: a column's type is
+        known only when every image has been seen (Debezium leaves out NULLs and optional fields)."""
+        bound = pushdown.value if pushdown is not None and pushdown.column == POSITION else None
+        table = _table(list(self._events(bound)))
         self.rows_read = table.num_rows
         return table.to_reader(max_chunksize=CHUNK)
 
-    def _events(self) -> Iterator[Event]:
+    def _events(self, bound: str | None) -> Iterator[Event]:
         seen: set[tuple[str, str, str]] = set()
         for file in self.files.files():
             with open(file, encoding="utf-8") as f:
                 for number, line in enumerate(f, 1):
                     event = _parse(line, file, number)
-                    if event is None:
+                    if event is None or (bound is not None and _applied(event, bound)):
                         continue
                     fingerprint = (event.position, event.op, json.dumps(event.image, sort_keys=True, default=str))
                     if fingerprint in seen:
                         continue
                     seen.add(fingerprint)
                     yield event
+
+
+def _applied(event: Event, bound: str) -> bool:
+    """The cdc rule for a feed (strategies.base.feed_stale): below the watermark, or at it unless a
+    snapshot read."""
+    return event.position < bound or (event.position == bound and event.op != "r")
 
 
 class Event:
