@@ -20,8 +20,9 @@ from typing import Any
 import duckdb
 import psycopg
 from generate import Shop
+from simulate import run_day
 
-from loaders import load_project, run_project
+from loaders import load_project
 
 HERE = Path(__file__).parent
 COLUMNS = ["order_id", "customer_id", "status", "amount", "placed_on", "updated_at"]
@@ -95,15 +96,7 @@ def main() -> None:
         project = load_project(HERE / "live.yaml")
         for day in range(1, args.days + 1):
             shop.day(day)
-            results = run_project(project)
-            failed = [r for r in results if isinstance(r, Exception)]
-            if failed:
-                raise SystemExit(f"day {day}: {failed[0]}")
-            orders, history = results
-            print(
-                f"day {day}: orders +{orders.inserted} ~{orders.updated} -{orders.deleted}, "  # type: ignore[union-attr]
-                f"history +{history.inserted} versions; marts == table: {matches(conn)}"  # type: ignore[union-attr]
-            )
+            run_day(project, day, lambda: matches(conn))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,12 @@ import argparse
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from loaders import load_project, run_project
+from loaders import Project, load_project, run_project
 
 HERE = Path(__file__).parent
 
@@ -30,16 +31,21 @@ def main() -> None:
     project = load_project(HERE / "marts.yaml")
     for day in range(1, args.days + 1):
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--day", str(day)], check=True, capture_output=True)
-        results = run_project(project)
-        failed = [r for r in results if isinstance(r, Exception)]
-        if failed:
-            raise SystemExit(f"day {day}: {failed[0]}")
-        orders, history = results
-        print(
-            f"day {day}: orders +{orders.inserted} ~{orders.updated} -{orders.deleted}, "  # type: ignore[union-attr]
-            f"history +{history.inserted} versions; mart == table: {matches()}"  # type: ignore[union-attr]
-        )
+        run_day(project, day, matches)
     questions()
+
+
+def run_day(project: Project, day: int, check: Callable[[], bool]) -> None:
+    """Run both marts and print a line: what each did, and whether they equal the table."""
+    results = run_project(project)
+    failed = [r for r in results if isinstance(r, Exception)]
+    if failed:
+        raise SystemExit(f"day {day}: {failed[0]}")
+    orders, history = results
+    print(
+        f"day {day}: orders +{orders.inserted} ~{orders.updated} -{orders.deleted}, "  # type: ignore[union-attr]
+        f"history +{history.inserted} versions; marts == table: {check()}"  # type: ignore[union-attr]
+    )
 
 
 def matches() -> bool:
