@@ -29,7 +29,9 @@ def one_run(url: str, source: Path, marts: int, jobs: int) -> float:
     target = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
     spec = {
         "target": target.render_as_string(hide_password=False),
-        "marts": {f"m{i}": {"strategy": "merge", "keys": ["id"], "source": {"path": str(source)}} for i in range(marts)},
+        "marts": {
+            f"m{i}": {"strategy": "merge", "keys": ["id"], "source": {"path": str(source)}} for i in range(marts)
+        },
     }
     path = source.parent / f"{schema}.yaml"
     path.write_text(yaml.safe_dump(spec))

@@ -34,7 +34,9 @@ def main() -> None:
     urls = sys.argv[1:] or [f"sqlite:///{tempfile.mkdtemp()}/growth.db"]
     for url in urls:
         small, large = second_load_seconds(url, 20_000), second_load_seconds(url, 100_000)
-        print(f"{url.split(':')[0]:>14}  20k {small:6.2f} s   100k {large:6.2f} s   growth {large / small:4.1f}x (rows 5x)")
+        print(
+            f"{url.split(':')[0]:>14}  20k {small:6.2f} s   100k {large:6.2f} s   growth {large / small:4.1f}x (rows 5x)"
+        )
 
 
 if __name__ == "__main__":
