@@ -97,12 +97,12 @@ class BatchRules:
     cursor: str | None
     #: keep one row per key, the one with the greatest value of this column (ties are an error)
     dedupe: str | None
-    #: the rows an earlier load applied (the strategy's rule; by default at or below the watermark)
-    stale: Callable[[sa.Table, str, Any], sa.ColumnElement[bool]] | None = None
+    #: the rows an earlier load applied (the strategy's rule; mostly: at or below the watermark)
+    stale: Callable[[sa.Table, str, Any], sa.ColumnElement[bool]]
     #: rows about the whole table, which have no key (a CDC truncate)
-    keyless: Callable[[sa.Table], sa.ColumnElement[bool] | None] | None = None
-    #: columns no two rows may share (default: the keys; a feed of versions: keys and sequence)
-    unique: list[str] | None = None
+    keyless: Callable[[sa.Table], sa.ColumnElement[bool] | None]
+    #: columns no two rows may share (mostly the keys; a feed of versions: keys and sequence)
+    unique: list[str]
 
 
 def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRules, bound: Any) -> tuple[sa.Table, int]:
@@ -113,7 +113,7 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
             f"cursor column {cursor!r} has {nulls} NULLs in this batch; rows without a cursor can never be loaded once",
             mart=rules.mart,
         )
-    keyless = rules.keyless(stage) if rules.keyless else None
+    keyless = rules.keyless(stage)
     keyed = sa.not_(keyless) if keyless is not None else sa.true()
     if keys and (nulls := count(conn, stage, sa.or_(*(stage.c[k].is_(None) for k in keys)), keyed)):
         col = next(k for k in keys if count(conn, stage, stage.c[k].is_(None), keyed))
@@ -123,12 +123,7 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
     if cursor and bound is not None:
         # Rows at or below the watermark leave the stage itself (pushdown usually left none), so every
         # later statement reads only the rows to apply.
-        stale = (
-            rules.stale(stage, cursor, bound)
-            if rules.stale
-            else stage.c[cursor] <= sa.literal(bound, stage.c[cursor].type)
-        )
-        staged = target.remove_from_stage(conn, staged, stale)
+        staged = target.remove_from_stage(conn, staged, rules.stale(stage, cursor, bound))
         stage = staged.table
     batch = stage
     if rules.dedupe:
@@ -142,7 +137,7 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
         chosen = sa.select(*(ranked.c[c.name] for c in staged.columns)).where(ranked.c._rn == 1)
         batch = target.create_temp_as(conn, f"{stage.name}_batch", chosen, keys)
     elif keys:
-        check_unique(conn, batch, rules.unique or keys, rules.mart)
+        check_unique(conn, batch, rules.unique, rules.mart)
     rows = staged.rows if batch is stage and bound is None else count(conn, batch)
     return batch, rows
 

@@ -331,10 +331,18 @@ class SCD2(Strategy[SCD2Spec]):
         key's current version (a later event of the same read already has it from the source)."""
         if FEED_UNCHANGED not in events.c:
             return
-        s, t = ctx.spec, ctx.table
-        for c in ctx.values:
-            current = sa.select(t.c[c]).where(keys_match(t, events, s.keys), self.current(ctx)).scalar_subquery()
-            ctx.conn.execute(sa.update(events).where(events.c[FEED_UNCHANGED].contains(f",{c},")).values({c: current}))
+        s, t, unsent = ctx.spec, ctx.table, events.c[FEED_UNCHANGED]
+        kept = {
+            c: sa.case(
+                (
+                    unsent.contains(f",{c},"),
+                    sa.select(t.c[c]).where(keys_match(t, events, s.keys), self.current(ctx)).scalar_subquery(),
+                ),
+                else_=events.c[c],
+            )
+            for c in ctx.values
+        }
+        ctx.conn.execute(sa.update(events).where(unsent.is_not(None)).values(kept))
 
     def check_feed_order(self, ctx: LoadContext[SCD2Spec], events: sa.Table) -> None:
         """An event with a later sequence but an earlier effective_from than the one before it (in the
