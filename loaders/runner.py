@@ -154,7 +154,7 @@ class _Load:
         )  # fmt: skip
 
     def run(self, source: Any, plan: bool) -> LoadResult:
-        with self.target.connect() as conn, self.target.lock(conn, self.mart):
+        with self.target.connect() as conn, self.target.lock(conn, self.mart, str(self.ref)):
             with self.target.translate_errors(self.mart):
                 self.state.ensure(conn)
             with contextlib.ExitStack() as stack:

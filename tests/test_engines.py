@@ -161,6 +161,23 @@ def test_second_run_of_same_mart_fails_fast_while_first_holds_lock(engine: Any) 
     assert engine.rows("t") == [(1,), (2,)]
 
 
+@pytest.mark.parametrize("engine", ["postgres", "mysql"], indirect=True)
+def test_two_marts_loading_one_table_do_not_interleave(engine: Any) -> None:
+    """Two marts that write one table by mistake (two DAGs, say) take the table's lock too: while one
+    loads, the other fails fast naming the table, and retries cleanly. (DuckDB and SQLite files have
+    one writer at a time anyway.)"""
+    Merge(keys=["id"]).run([{"id": 1}], engine.url, table="t", mart="first")
+    holder = hold_lock(engine, "table:t")  # what a run of `first` holds while it loads
+    try:
+        with pytest.raises(TargetLocked, match="mart second: another mart is loading table t"):
+            Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t", mart="second")
+    finally:
+        holder()
+    assert engine.rows("t") == [(1,)]
+    Merge(keys=["id"]).run([{"id": 2}], engine.url, table="t", mart="second")
+    assert engine.rows("t") == [(1,), (2,)]
+
+
 def with_query(url: str, **params: str) -> str:
     return sa.engine.make_url(url).update_query_dict(params).render_as_string(hide_password=False)
 
@@ -183,7 +200,8 @@ def test_a_single_writer_file_makes_the_second_run_wait(engine: Any) -> None:
 
 
 def hold_lock(engine: Any, mart: str) -> Any:
-    """Take the lock a concurrent run would hold; returns the function that releases it."""
+    """Take the lock a concurrent run would hold (of a mart, or ``table:<name>`` for a table's);
+    returns the function that releases it."""
     if engine.name == "duckdb":  # DuckDB locks the file per process: hold it from another process
         path = sa.engine.make_url(engine.url).database
         proc = subprocess.Popen(

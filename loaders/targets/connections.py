@@ -21,6 +21,14 @@ log = logging.getLogger("loaders")
 _PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
+def lock_names(mart: str, table: str | None) -> list[tuple[str, str]]:
+    """The locks a load takes, in order, each with what it means when another run holds it."""
+    names = [(f"mart:{mart}", "another run of this mart holds its lock")]
+    if table is not None:
+        names.append((f"table:{table.lower()}", f"another mart is loading table {table} (two marts on one table?)"))
+    return names
+
+
 class Connections:
     """The engine side of an adapter; :class:`loaders.targets.base.Target` builds on it."""
 
@@ -73,36 +81,51 @@ class Connections:
                 time.sleep(0.25)
 
     @contextlib.contextmanager
-    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
-        """Serialise runs of one mart. The default relies on the engine's own (file) locking between
-        processes, and a lock per database and mart between threads of this process."""
-        held = _PROCESS_LOCKS.setdefault((self.url, mart), threading.Lock())
-        if not held.acquire(timeout=self.thread_lock_seconds):
-            raise TargetLocked(f"another thread has been loading this mart for {self.thread_lock_seconds} s", mart=mart)
+    def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:
+        """Serialise runs of one mart, and of marts that write one table. The default relies on the
+        engine's own (file) locking between processes, and a lock per database and name between
+        threads of this process."""
+        held: list[threading.Lock] = []
         try:
+            for name, busy in lock_names(mart, table):
+                lock = _PROCESS_LOCKS.setdefault((self.url, name), threading.Lock())
+                if not lock.acquire(timeout=self.thread_lock_seconds):
+                    raise TargetLocked(f"{busy} (another thread, for {self.thread_lock_seconds:.0f} s)", mart=mart)
+                held.append(lock)
             yield
         finally:
-            held.release()
+            for lock in reversed(held):
+                lock.release()
 
     @contextlib.contextmanager
     def server_lock(
-        self, conn: sa.Connection, mart: str, acquire: str, release: str, params: dict[str, Any], kind: str
+        self,
+        conn: sa.Connection,
+        mart: str,
+        acquire: str,
+        release: str,
+        params: list[dict[str, Any]],
+        kind: str,
+        table: str | None = None,
     ) -> Iterator[None]:
-        """Hold a named server-side lock for the whole run: ``acquire`` returns true or fails fast."""
-        with self.translate_errors(mart):
-            got = conn.execute(sa.text(acquire), params).scalar()
-            conn.commit()
-        if not got:
-            raise TargetLocked(
-                f"another run of this mart holds its lock ({kind}); retry when it has finished", mart=mart
-            )
+        """Hold named server-side locks for the whole run, the mart's and then its table's (two marts
+        loading one table by mistake must not interleave): ``acquire`` returns true or fails fast."""
+        held: list[dict[str, Any]] = []
         try:
+            for (_, busy), p in zip(lock_names(mart, table), params, strict=True):
+                with self.translate_errors(mart):
+                    got = conn.execute(sa.text(acquire), p).scalar()
+                    conn.commit()
+                if not got:
+                    raise TargetLocked(f"{busy} ({kind}); retry when it has finished", mart=mart)
+                held.append(p)
             yield
         finally:
             with contextlib.suppress(Exception):
                 if conn.in_transaction():
                     conn.rollback()
-                conn.execute(sa.text(release), params)
+                for p in reversed(held):
+                    conn.execute(sa.text(release), p)
                 conn.commit()
 
     def classify(self, error: BaseException) -> type[TargetError]:

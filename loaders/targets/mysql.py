@@ -17,6 +17,7 @@ from sqlalchemy.dialects import mysql
 from loaders.errors import TargetError, TargetLocked, TransientTargetError
 from loaders.targets.base import Target
 from loaders.targets.columns import BOOLEAN, STRING, TIME, TIMESTAMP, TIMESTAMPTZ, Column, TableRef, digest, sa_family
+from loaders.targets.connections import lock_names
 from loaders.targets.sql import on_duplicate_key
 
 #: server errors a retry can fix: 1040 too many connections, 1053 server shutting down, 1205 lock wait
@@ -37,12 +38,16 @@ class MySQLTarget(Target):
         return sa.create_engine(url, pool_pre_ping=True)
 
     @contextlib.contextmanager
-    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
-        """GET_LOCK per database and mart (lock names are server-wide, so the database is in the name)."""
+    def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:
+        """GET_LOCK per database and mart (and table); lock names are server-wide, so the database is
+        in the name. The mart's name hashes as before, so older versions still exclude it."""
         with self.translate_errors(mart):
             db = conn.execute(sa.text("select database()")).scalar()
-        name = {"n": "loaders:" + digest(f"{db}:{mart}").hex()}
-        with self.server_lock(conn, mart, "select get_lock(:n, 0) = 1", "select release_lock(:n)", name, "GET_LOCK"):
+        names = [
+            {"n": "loaders:" + digest(f"{db}:{n.removeprefix('mart:')}").hex()} for n, _ in lock_names(mart, table)
+        ]
+        acquire, release = "select get_lock(:n, 0) = 1", "select release_lock(:n)"
+        with self.server_lock(conn, mart, acquire, release, names, "GET_LOCK", table):
             yield
 
     def classify(self, error: BaseException) -> type[TargetError]:

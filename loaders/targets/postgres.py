@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql as pg
 from loaders.errors import TargetError, TargetLocked, TransientTargetError
 from loaders.targets.base import Staged, Target
 from loaders.targets.columns import BINARY, INTERVAL, NESTED, Column, digest
+from loaders.targets.connections import lock_names
 from loaders.targets.sql import on_conflict
 
 _NOT_CSV = {BINARY, NESTED, INTERVAL}  # families Arrow's CSV writer cannot round-trip
@@ -27,9 +28,10 @@ TRANSIENT_CODES = {"57P01", "57P02", "57P03"}
 LOCKED_CODES = {"55P03"}
 
 
-def lock_key(scope: str, mart: str) -> int:
-    """A stable signed 64-bit advisory-lock key per database, schema and mart (hashtext() is not stable)."""
-    return int.from_bytes(digest(f"loaders:{scope}:{mart}")[:8], "big", signed=True)
+def lock_key(scope: str, name: str) -> int:
+    """A stable signed 64-bit advisory-lock key per database, schema and lock name (hashtext() is not
+    stable). The mart's key hashes its bare name, as before, so older versions still exclude it."""
+    return int.from_bytes(digest(f"loaders:{scope}:{name.removeprefix('mart:')}")[:8], "big", signed=True)
 
 
 class PostgresTarget(Target):
@@ -47,19 +49,13 @@ class PostgresTarget(Target):
             yield conn
 
     @contextlib.contextmanager
-    def lock(self, conn: sa.Connection, mart: str) -> Iterator[None]:
-        """A session advisory lock per database, schema and mart: a second run fails fast."""
+    def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:
+        """Session advisory locks per database, schema and mart (and table): a second run fails fast."""
         with self.translate_errors(mart):
             scope = conn.execute(sa.text("select current_database() || '.' || current_schema()")).scalar()
-        key = {"k": lock_key(str(scope), mart)}
-        with self.server_lock(
-            conn,
-            mart,
-            "select pg_try_advisory_lock(:k)",
-            "select pg_advisory_unlock(:k)",
-            key,
-            "PostgreSQL advisory lock",
-        ):
+        keys = [{"k": lock_key(str(scope), name)} for name, _ in lock_names(mart, table)]
+        acquire, release = "select pg_try_advisory_lock(:k)", "select pg_advisory_unlock(:k)"
+        with self.server_lock(conn, mart, acquire, release, keys, "PostgreSQL advisory lock", table):
             yield
 
     def classify(self, error: BaseException) -> type[TargetError]:
