@@ -89,8 +89,27 @@ def test_dagbag_imports_every_dag_file(airflow_home: Path, quickstart_data: Path
     assert dag.max_active_tasks == 1  # one DuckDB file: one writer at a time
     outlet = dag.get_task("dim_customer").outlets[0]
     report = bag.dags["loaders_customer_report"]
-    assert outlet.name == "loaders.dim_customer" and outlet.uri.endswith("/dim_customer")
+    assert outlet.name.startswith("loaders.duckdb-") and outlet.name.endswith(".dim_customer")
+    assert outlet.uri.endswith("/dim_customer")
     assert outlet in report.timetable.asset_condition.objects  # scheduled on the refresh
+
+
+def test_two_marts_on_one_table_share_its_asset(airflow_home: Path, tmp_path: Path) -> None:
+    """Two DAGs whose marts load one table name one Asset (Airflow fails a task whose outlet shares a
+    URI with a differently named asset as "inactive" before it runs)."""
+    from loaders.airflow import dags_from_marts
+
+    outlets = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            "target: postgresql://h/wh\n"
+            f"marts: {{load_{name}: {{strategy: full, table: shared, source: {{path: {name}.csv}}}}}}\n"
+        )
+        (dag,) = dags_from_marts(path).values()
+        outlets.append(dag.get_task(f"load_{name}").outlets[0])
+    assert outlets[0] == outlets[1]
+    assert (outlets[0].name, outlets[0].uri) == ("loaders.postgresql-h-wh.shared", "loaders://postgresql-h-wh/shared")
 
 
 def test_provider_is_registered(airflow_home: Path) -> None:

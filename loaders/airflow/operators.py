@@ -53,11 +53,15 @@ class PrepareOperator(BaseOperator):
 
 
 def mart_asset(mart: str, table: str | None = None, target: str | None = None) -> Asset:
-    """The Asset a mart's refresh updates: ``loaders://<target>/<table>``, named after the mart.
+    """The Asset a mart's refresh updates: ``loaders://<target>/<table>``, named ``loaders.<target>.<table>``.
 
     ``target`` is a connection id or a URL; only its backend, host and database name go into the URI.
+    The name follows the table, not the mart: Airflow wants one name per URI, and two marts that load
+    one table (two DAGs, by mistake or by design) would otherwise make one of their tasks fail on an
+    "inactive asset" before it loads anything.
     """
-    return Asset(uri=f"loaders://{_target_key(target)}/{table or mart}", name=f"loaders.{mart}")
+    key = _target_key(target)
+    return Asset(uri=f"loaders://{key}/{table or mart}", name=f"loaders.{key}.{table or mart}")
 
 
 def _target_key(target: str | None) -> str:
