@@ -112,6 +112,22 @@ def test_two_marts_on_one_table_share_its_asset(airflow_home: Path, tmp_path: Pa
     assert (outlets[0].name, outlets[0].uri) == ("loaders.postgresql-h-wh.shared", "loaders://postgresql-h-wh/shared")
 
 
+def test_a_worker_builds_only_the_dag_of_its_task(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every task start parses the DAG file again; Airflow's parsing context names the DAG it needs,
+    and only that marts file becomes a DAG (a folder of many marts files otherwise costs every task)."""
+    from loaders.airflow import dags_from_folder
+
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"airflow: {{dag_id: dag_{name}}}\nmarts: {{m: {{strategy: full, source: {{path: x.csv}}}}}}\n"
+        )
+    assert sorted(dags_from_folder(tmp_path)) == ["dag_a", "dag_b", "dag_c"]
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "dag_b")
+    assert list(dags_from_folder(tmp_path)) == ["dag_b"]
+
+
 def test_provider_is_registered(airflow_home: Path) -> None:
     from airflow.providers_manager import ProvidersManager
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
