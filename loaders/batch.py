@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from loaders.errors import DataContractError, LoaderError, SourceError, SpecError, first_line
-from loaders.sources import Pushdown, Source
+from loaders.errors import DataContractError, LoaderError, SourceError, SpecError, TargetError, first_line
+from loaders.sources import Pushdown, QuerySource, Source
 
 if TYPE_CHECKING:
     from loaders.strategies import Strategy
@@ -35,13 +35,42 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
     names = reader.schema.names
     if getattr(source, "schemaless_when_empty", False) and getattr(source, "rows_read", None) == 0:
         return _empty_with(reader.schema, [c for cols in required_columns(strategy).values() for c in cols])
+    check_columns(names, strategy, mart)
+    return _checked(reader, source, strategy.spec.keys, mart)
+
+
+def stage_in_target(
+    conn: sa.Connection,
+    target: Target,
+    source: QuerySource,
+    pushdown: Pushdown | None,
+    strategy: Strategy[Any],
+    name: str,
+    mart: str,
+) -> Staged:
+    """A query on the target itself: the target stages its result (no row leaves the engine), then the
+    same column contract as a streamed source. A query the engine refuses is the source's fault (a
+    SourceError naming the mart); a lost connection stays the target's, so it is retried."""
+    query, params = source.sql(pushdown, target.dialect)
+    try:
+        staged = target.stage_query(conn, query, params, name, strategy.spec.keys)
+    except sa.exc.DBAPIError as e:
+        orig = e.orig if e.orig is not None else e
+        if e.connection_invalidated or target.classify(orig) is not TargetError:
+            raise
+        raise SourceError(f"query on the target failed: {first_line(orig)}", mart=mart) from None
+    check_columns([c.name for c in staged.columns], strategy, mart)
+    return staged
+
+
+def check_columns(names: list[str], strategy: Strategy[Any], mart: str) -> None:
+    """Every column the mart needs is in the source, before anything is loaded."""
     for role, cols in required_columns(strategy).items():
         missing = [c for c in cols if c not in names]
         if missing:
             raise DataContractError(
                 f"{role} column {missing[0]!r} is not in the source; source columns: {', '.join(names)}", mart=mart
             )
-    return _checked(reader, source, strategy.spec.keys, mart)
 
 
 def _empty_with(schema: pa.Schema, columns: list[str]) -> pa.RecordBatchReader:

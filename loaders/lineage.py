@@ -34,12 +34,16 @@ def table_dataset(url: str, table: str, default_schema: str | None = None) -> tu
     return namespace, f"{ref.schema or parsed.database}.{ref.name}"
 
 
-def source_datasets(source: Any, base_dir: Path | None = None) -> list[tuple[str, str]]:
-    """(namespace, name) of each dataset a mart's source reads; none for in-memory data."""
+def source_datasets(source: Any, base_dir: Path | None = None, target: str | None = None) -> list[tuple[str, str]]:
+    """(namespace, name) of each dataset a mart's source reads; none for in-memory data. A query
+    without a URL reads tables of the ``target``."""
     if isinstance(source, FileSource):
         path = Path(source.path)
         return [("file", str((base_dir / path if base_dir and not path.is_absolute() else path).resolve()))]
     if isinstance(source, QuerySource):
+        url = source.url or target
+        if url is None:
+            return []
         try:
             import openlineage_sql
 
@@ -47,8 +51,8 @@ def source_datasets(source: Any, base_dir: Path | None = None) -> list[tuple[str
         except ImportError:
             tables = []
         if not tables:
-            return [(table_dataset(source.url, "query")[0], "query")]
-        return [table_dataset(source.url, ".".join(p for p in (t.schema, t.name) if p)) for t in tables]
+            return [(table_dataset(url, "query")[0], "query")]
+        return [table_dataset(url, ".".join(p for p in (t.schema, t.name) if p)) for t in tables]
     if isinstance(source, PostgresCDCSource):
         feed = source.postgres_cdc
         return [table_dataset(feed.url, feed.table if "." in feed.table else f"public.{feed.table}")]

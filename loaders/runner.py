@@ -24,12 +24,12 @@ from loaders.errors import LoaderError, SpecError, first_line
 from loaders.project import Project, mart_order
 from loaders.result import LoadResult, utcnow
 from loaders.schedule import run_in_order
-from loaders.sources import Pushdown, as_source
+from loaders.sources import Pushdown, QuerySource, as_source
 from loaders.spec import MartBase
 from loaders.strategies import LoadContext, Strategy, for_spec
 from loaders.targets import TableRef, Target, open_target
 from loaders.targets.columns import INTROSPECTING
-from loaders.urls import resolve_url
+from loaders.urls import resolve_url, same_database
 
 log = logging.getLogger("loaders")
 
@@ -237,9 +237,13 @@ class _Load:
         bound = None if self.window else self.strategy.lower_bound(watermark)
         inclusive = self.strategy.keeps_rows_at_watermark()
         pushdown = Pushdown(cursor, bound, inclusive) if cursor and bound is not None else None
-        reader = batches.open_source(source, pushdown, self.strategy, mart)
-        reader = table.typed_nulls(conn, target, self.ref, reader)
-        staged = target.stage(conn, reader, f"_loaders_stage_{self.result.run_id[:8]}", spec.keys)
+        stage = f"_loaders_stage_{self.result.run_id[:8]}"
+        if self.in_target(source):
+            staged = batches.stage_in_target(conn, target, source, pushdown, self.strategy, stage, mart)
+        else:
+            reader = batches.open_source(source, pushdown, self.strategy, mart)
+            reader = table.typed_nulls(conn, target, self.ref, reader)
+            staged = target.stage(conn, reader, stage, spec.keys)
         tt = table.prepare(conn, self.strategy, staged, self.undo, mart)
         if self.window:
             column = self.strategy.window_column()
@@ -271,6 +275,14 @@ class _Load:
         self.state.log(conn, self.result)
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             target.drop_temp(conn, temp)
+
+    def in_target(self, source: Any) -> bool:
+        """A query source without a URL, or with the target's own database, runs inside the target."""
+        if not isinstance(source, QuerySource):
+            return False
+        if source.url is not None and same_database(source.url, self.target.url):
+            source.in_target = True
+        return source.in_target
 
     def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:
         newest = conn.execute(sa.select(sa.func.max(batch.c[cursor]))).scalar()

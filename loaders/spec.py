@@ -66,10 +66,11 @@ class FileSource(_Model):
 
 
 class QuerySource(_Model):
-    """A query run on any SQLAlchemy URL; ``:watermark`` in the query is bound to the stored cursor."""
+    """A query; ``:watermark`` in it is bound to the stored cursor. Without ``url`` (or with the
+    target's own) it runs inside the target, which stages its result itself: no row leaves the engine."""
 
     query: str
-    url: str
+    url: str | None = None
 
 
 class PostgresCDC(_Model):

@@ -36,3 +36,16 @@ def redact(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<invalid url>"
+
+
+def same_database(a: str, b: str) -> bool:
+    """Whether two URLs reach one database (driver, password and options aside): a query source on
+    the target's own database runs inside it instead of being read out and staged back."""
+    x, y = parse_url(a), parse_url(b)
+    if x.get_backend_name() in ("duckdb", "sqlite") and x.database and y.database:
+        same_file = x.database == y.database or (
+            x.database != ":memory:" and Path(x.database).resolve() == Path(y.database).resolve()
+        )
+        return x.get_backend_name() == y.get_backend_name() and same_file
+    parts = ("host", "port", "database", "username")
+    return x.get_backend_name() == y.get_backend_name() and all(getattr(x, p) == getattr(y, p) for p in parts)

@@ -208,7 +208,8 @@ class MartLoadOperator(BaseOperator):
         if result is not None and result.status == "success":
             read = {"inputStatistics": read_stats.InputStatisticsInputDatasetFacet(rowCount=result.rows_in)}
             written = result.inserted + result.updated + result.deleted + result.closed
-        inputs = [InputDataset(ns, name, inputFacets=read) for ns, name in source_datasets(spec.source, base_dir)]
+        datasets = source_datasets(spec.source, base_dir, target)
+        inputs = [InputDataset(ns, name, inputFacets=read) for ns, name in datasets]
         namespace, name = table_dataset(target, spec.table or self.mart)
         output = OutputDataset(
             namespace,

@@ -1,10 +1,13 @@
-"""A query on any SQLAlchemy URL, streamed as Arrow batches, with the watermark bound as a parameter.
+"""A SQL query as a source, with the watermark bound as a parameter: run on another database and
+streamed as Arrow batches, or run inside the target itself, which stages its result with
+``CREATE TEMPORARY TABLE ... AS`` so no row passes through Python (``url`` left out, or the target's).
 
 If the query mentions ``:watermark`` the stored cursor is bound there (write
-``where :watermark is null or updated_at > :watermark`` for the first run); otherwise the query is
-wrapped as ``select * from (query) where cursor > :watermark`` when a watermark exists. Only a
-``:watermark`` outside string literals, quoted names and comments is a parameter; every other colon
-(``'12:30'``, PostgreSQL's ``::int``) stays as written. The engine's adapter runs the query.
+``where :watermark is null or updated_at > :watermark`` for the first run; before any watermark the
+parameter is the literal NULL, which every engine can type); otherwise the query is wrapped as
+``select * from (query) where cursor > :watermark`` when a watermark exists. Only a ``:watermark``
+outside string literals, quoted names and comments is a parameter; every other colon (``'12:30'``,
+PostgreSQL's ``::int``) stays as written. The engine's adapter runs the query.
 """
 
 from __future__ import annotations
@@ -26,43 +29,54 @@ BATCH_ROWS = 100_000
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|(?<![:\w]):watermark\b|:", re.S)
 
 
-def bind_watermark(query: str) -> tuple[str, bool]:
-    """The query as SQLAlchemy text with ``:watermark`` its only parameter; and whether it has one."""
+def bind_watermark(query: str, null: bool = False) -> tuple[str, bool]:
+    """The query as SQLAlchemy text with ``:watermark`` its only parameter (or the literal NULL where
+    ``null``); and whether it has one."""
     found = False
 
     def token(match: re.Match[str]) -> str:
         nonlocal found
         if match.group(0) == ":watermark":
             found = True
-            return ":watermark"
+            return "NULL" if null else ":watermark"
         return match.group(0).replace(":", r"\:")
 
     return _TOKENS.sub(token, query), found
 
 
 class QuerySource(Source):
-    def __init__(self, query: str, url: str, base_dir: Path | None = None) -> None:
+    def __init__(self, query: str, url: str | None = None, base_dir: Path | None = None) -> None:
         self.query = query
-        self.url = resolve_url(url, base_dir)
+        self.url = resolve_url(url, base_dir) if url else None
+        #: the runner sets this when the query runs inside the target (no url, or the target's own)
+        self.in_target = self.url is None
 
     def describe(self) -> str:
         first = " ".join(self.query.split())[:60]
-        return f"{redact(self.url)}: {first}"
+        return f"{redact(self.url) if self.url else 'the target'}: {first}"
+
+    def sql(self, pushdown: Pushdown | None, dialect: sa.Dialect) -> tuple[str, dict[str, Any]]:
+        """The query as SQLAlchemy text (other colons escaped) and its parameters."""
+        value = pushdown.value if pushdown else None
+        # no watermark yet: the literal NULL, as a bare NULL parameter cannot be typed by PostgreSQL
+        text, binds = bind_watermark(self.query, null=value is None)
+        if binds or value is None:
+            return text, {} if value is None else {"watermark": value}
+        assert pushdown is not None
+        column = dialect.identifier_preparer.quote(pushdown.column)
+        op = ">=" if pushdown.inclusive else ">"
+        wrapped = f"select * from ({text}) as _loaders_src where {column} {op} :watermark or {column} is null"
+        return wrapped, {"watermark": value}
 
     def statement(self, pushdown: Pushdown | None, dialect: sa.Dialect) -> sa.TextClause:
-        text, binds = bind_watermark(self.query)
-        value = pushdown.value if pushdown else None
-        if binds:
-            return sa.text(text).bindparams(watermark=value)
-        if value is None:
-            return sa.text(text)
-        column = dialect.identifier_preparer.quote(pushdown.column)  # type: ignore[union-attr]
-        wrapped = f"select * from ({text}) as _loaders_src where {column} > :watermark or {column} is null"
-        return sa.text(wrapped).bindparams(watermark=value)
+        text, params = self.sql(pushdown, dialect)
+        return sa.text(text).bindparams(**params)
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
         from loaders.targets import open_target
 
+        if self.url is None:
+            raise SourceError("a query without `url` runs inside the target; it has no rows to stream elsewhere")
         adapter = open_target(self.url)
         try:
             reader = adapter.read_query(self.statement(pushdown, adapter.dialect), BATCH_ROWS)

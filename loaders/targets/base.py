@@ -9,10 +9,13 @@ The adapter is built in three layers: ``connections.py`` (engine, locks, error c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import pyarrow as pa
 import sqlalchemy as sa
 
+from loaders.errors import DataContractError
 from loaders.targets.columns import DATE, Column, TableRef, digest, introspecting, sa_family
 from loaders.targets.sql import MergeInto
 from loaders.targets.staging import Staged, Staging
@@ -36,6 +39,42 @@ class Target(Staging):
     supports_upsert: ClassVar[bool] = False
     #: tables created for keyed marts get an index on the keys (engines that join by index need it)
     indexes_keys: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ a query as the batch
+    #: the engine stages a query's result itself (CREATE TEMPORARY TABLE ... AS) with the types it
+    #: had; the portable path cannot know that of an unknown engine, so it streams the rows instead
+    stages_queries_in_place: ClassVar[bool] = False
+
+    def stage_query(
+        self, conn: sa.Connection, query: str, params: dict[str, Any], name: str, keys: Sequence[str] = ()
+    ) -> Staged:
+        """The batch is a query on the target itself. Engine adapters stage it in place; the portable
+        path reads it over the load's own connection and stages it as any batch. ``query`` is
+        SQLAlchemy text (colons escaped), ``params`` its binds."""
+        if self.stages_queries_in_place:
+            quoted = self.dialect.identifier_preparer.quote(name)
+            conn.execute(sa.text(f"CREATE TEMPORARY TABLE {quoted} AS {query}").bindparams(**params))
+            return self.described_stage(conn, name, keys)
+        from loaders.sources.sql import arrow_batches
+
+        result = conn.execute(sa.text(query).bindparams(**params))
+        names = list(result.keys())
+        parts = [pa.Table.from_batches([b]) for b in arrow_batches(result, names)]  # whole: the stage reuses conn
+        table = pa.concat_tables(parts, promote_options="permissive") if parts else None
+        if table is None or not table.num_rows:
+            table = pa.table({n: pa.array([], pa.null()) for n in names})
+        return self.stage(conn, table.to_reader(), name, keys)
+
+    def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
+        """A temp table made by the engine, as a Staged batch: its columns as the engine typed them."""
+        columns = self.describe_table(conn, TableRef(name))
+        if not columns:
+            raise DataContractError(f"the query's result (staged as {name}) has no columns")
+        table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns))
+        if keys and self.indexes_stage and all(k in table.c for k in keys):
+            sa.Index(f"ix_{name}", *(table.c[k] for k in keys)).create(conn)
+        rows = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        return Staged(table=table, columns=columns, rows=rows)
 
     # ------------------------------------------------------------------ tables
     def sa_table(self, ref: TableRef, columns: list[Column]) -> sa.Table:

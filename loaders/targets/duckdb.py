@@ -89,6 +89,7 @@ def _quiet(dbapi_connection: Any, _record: Any) -> None:
 class DuckDBTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("duckdb",)
     supports_merge: ClassVar[bool] = True
+    stages_queries_in_place: ClassVar[bool] = True
     #: one process at a time may open the file for writing
     waits_for_writer: ClassVar[bool] = True
     #: DuckDB joins by hash; an ART index would only slow the UPDATEs down
@@ -157,6 +158,9 @@ class DuckDBTarget(Target):
         finally:
             raw.unregister(view)
         return self._described(conn, name, None)
+
+    def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
+        return self._described(conn, name, None)  # temp tables live in the `temp` catalog: DESCRIBE finds them
 
     def _described(self, conn: sa.Connection, name: str, rows: int | None, keepalive: Any = None) -> Staged:
         quoted = self.dialect.identifier_preparer.quote(name)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from loaders.errors import TargetError, TargetLocked, TransientTargetError
-from loaders.targets.base import Target
+from loaders.targets.base import Staged, Target
 from loaders.targets.columns import BOOLEAN, STRING, TIME, TIMESTAMP, TIMESTAMPTZ, Column, TableRef, digest, sa_family
 from loaders.targets.connections import lock_names
 from loaders.targets.sql import on_duplicate_key
@@ -25,6 +25,7 @@ from loaders.targets.sql import on_duplicate_key
 #: cannot connect, 2006 server has gone away, 2013 lost connection, 2055 lost connection (SSL)
 TRANSIENT_ERRNOS = {1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
 LOCKED_ERRNOS = {1205}
+_ARROW = {STRING: pa.string(), TIMESTAMP: pa.timestamp("us"), TIMESTAMPTZ: pa.timestamp("us"), TIME: pa.time64("us")}
 
 
 class MySQLTarget(Target):
@@ -33,6 +34,7 @@ class MySQLTarget(Target):
     stores_time_zones: ClassVar[bool] = False
     supports_upsert: ClassVar[bool] = True
     indexes_stage: ClassVar[bool] = True
+    stages_queries_in_place: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -123,6 +125,35 @@ class MySQLTarget(Target):
         quoted = self.dialect.identifier_preparer.quote(name)
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quoted} {key}{compiled.string}", compiled.params)
         return sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in select.selected_columns))
+
+    def stage_query(
+        self, conn: sa.Connection, query: str, params: dict[str, Any], name: str, keys: Sequence[str] = ()
+    ) -> Staged:
+        """CREATE ... AS would copy the source columns' case-insensitive collations into the stage
+        (hiding 'b' -> 'B' from merge, SCD2 and CDC) and cannot take the key index afterwards without
+        an implicit commit. So: the query's columns from an empty CREATE ... AS, then the stage
+        created with this adapter's types and key index, filled by INSERT ... SELECT in the engine."""
+        prep = self.dialect.identifier_preparer
+        probe = prep.quote(f"{name}_types")
+        conn.execute(
+            sa.text(f"CREATE TEMPORARY TABLE {probe} AS SELECT * FROM ({query}) AS _q LIMIT 0").bindparams(**params)
+        )
+        found = self.describe_table(conn, TableRef(f"{name}_types")) or []
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE {probe}")
+        columns = [self.staged_column(c) for c in found]
+        table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in columns), prefixes=["TEMPORARY"])
+        self.create_temp(conn, table, keys if all(k in table.c for k in keys) else [])
+        names = ", ".join(prep.quote(c.name) for c in columns)
+        fill = f"INSERT INTO {prep.quote(name)} ({names}) SELECT * FROM ({query}) AS _q"
+        conn.execute(sa.text(fill).bindparams(**params))
+        rows = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        return Staged(table=table, columns=columns, rows=rows)
+
+    def staged_column(self, column: Column) -> Column:
+        """A column of a query's result, as the Arrow path would stage it (binary collation, DATETIME(6))."""
+        if column.family in (STRING, TIMESTAMP, TIMESTAMPTZ, TIME):
+            return Column(column.name, self.column_for_arrow(column.name, _ARROW[column.family]).type, column.family)
+        return column
 
     def drop_temp_sql(self) -> str:
         return "DROP TEMPORARY TABLE IF EXISTS"

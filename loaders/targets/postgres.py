@@ -37,6 +37,7 @@ def lock_key(scope: str, name: str) -> int:
 class PostgresTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("postgresql",)
     supports_upsert: ClassVar[bool] = True
+    stages_queries_in_place: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)
@@ -57,6 +58,10 @@ class PostgresTarget(Target):
         acquire, release = "select pg_try_advisory_lock(:k)", "select pg_advisory_unlock(:k)"
         with self.server_lock(conn, mart, acquire, release, keys, "PostgreSQL advisory lock", table):
             yield
+
+    def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
+        conn.exec_driver_sql(f"ANALYZE {self.dialect.identifier_preparer.quote(name)}")  # as for a COPY stage
+        return super().described_stage(conn, name, keys)
 
     def classify(self, error: BaseException) -> type[TargetError]:
         code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)  # psycopg 3 / psycopg2

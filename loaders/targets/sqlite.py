@@ -6,6 +6,8 @@ BEGIN ourselves (the recipe in SQLAlchemy's SQLite notes), so a CREATE TABLE rol
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -13,8 +15,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import NullPool
 
 from loaders.errors import TargetError, TargetLocked, UnsupportedByTarget
-from loaders.targets.base import Target
+from loaders.targets.base import Staged, Target
 from loaders.targets.sql import on_conflict
+
+#: the watermark parameter in a source query's text (other colons are escaped with a backslash)
+_WATERMARK = re.compile(r"(?<!\\):watermark\b")
 
 #: primary result codes (the low byte of sqlite3's ``sqlite_errorcode``): SQLITE_BUSY, SQLITE_LOCKED
 LOCKED_CODES = {5, 6}
@@ -25,6 +30,7 @@ class SQLiteTarget(Target):
     supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
     indexes_stage: ClassVar[bool] = True
+    stages_queries_in_place: ClassVar[bool] = True
     #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
     max_integer: ClassVar[int | None] = 2**63 - 1
 
@@ -43,6 +49,23 @@ class SQLiteTarget(Target):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+
+    def stage_query(
+        self, conn: sa.Connection, query: str, params: dict[str, Any], name: str, keys: Sequence[str] = ()
+    ) -> Staged:
+        """CREATE TABLE ... AS keeps only type affinities (a timestamp becomes NUM and would no longer
+        read back as one). A view of the query reports each column's declared type (a view cannot
+        hold parameters, so the watermark is NULL there): the stage is created with those types and
+        filled with INSERT ... SELECT, still without a row leaving the engine."""
+        prep = self.dialect.identifier_preparer
+        view = prep.quote(f"{name}_types")
+        conn.execute(sa.text(f"CREATE TEMP VIEW {view} AS {_WATERMARK.sub('NULL', query)}"))
+        declared = conn.exec_driver_sql(f"PRAGMA temp.table_info({view})").fetchall()
+        conn.exec_driver_sql(f"DROP VIEW temp.{view}")
+        columns = ", ".join(f"{prep.quote(c[1])} {c[2]}".rstrip() for c in declared)
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {prep.quote(name)} ({columns})")
+        conn.execute(sa.text(f"INSERT INTO {prep.quote(name)} {query}").bindparams(**params))
+        return self.described_stage(conn, name, keys)
 
     def upsert(
         self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
