@@ -27,8 +27,8 @@ from loaders.spec import QuerySource
 
 FILL = """
 create table src as
-select i as id, 'customer ' || i as name, case i % 3 when 0 then 'Oslo' when 1 then 'Lyon' else 'Ghent' end as city,
-       cast(i % 1000 as decimal(10, 2)) / 7 as amount, timestamp '2026-01-01 00:00:00' + i * interval '1 second' as updated_at
+select i as id, 'customer ' || i as name, case mod(i, 3) when 0 then 'Oslo' when 1 then 'Lyon' else 'Ghent' end as city,
+       cast(mod(i, 1000) as decimal(10, 2)) / 7 as amount, timestamp '2026-01-01 00:00:00' + i * interval '1 second' as updated_at
 from {series}
 """
 

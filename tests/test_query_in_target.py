@@ -132,3 +132,11 @@ def test_a_bad_query_is_a_source_error_and_changes_nothing(engine: Any) -> None:
         Merge(keys=["id"]).run(QuerySource(query="select v from src"), engine.url, table="m")
     assert [r[:2] for r in engine.rows("m")] == [(1, "a")]
     assert engine.rows("_loaders_runs", ["status"]) == [("failed",), ("failed",), ("success",)]
+
+
+def test_percent_signs_and_colons_in_the_query_stay_as_written(engine: Any) -> None:
+    """`%` (a placeholder to some drivers) and colons other than `:watermark` are the query's own."""
+    write_source(engine, [kv(1, "ab"), kv(2, "b")], KV)
+    query = "select id, v, 'x%y' as pct, '12:30' as at_time from src where v like 'a%'"
+    Merge(keys=["id"]).run(QuerySource(query=query), engine.url, table="m")
+    assert engine.rows("m") == [(1, "ab", "x%y", "12:30")]

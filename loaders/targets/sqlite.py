@@ -16,10 +16,19 @@ from sqlalchemy.pool import NullPool
 
 from loaders.errors import TargetError, TargetLocked, UnsupportedByTarget
 from loaders.targets.base import Staged, Target
+from loaders.targets.columns import Column, sa_family
 from loaders.targets.sql import on_conflict
 
 #: the watermark parameter in a source query's text (other colons are escaped with a backslash)
 _WATERMARK = re.compile(r"(?<!\\):watermark\b")
+
+#: SQLite's storage classes (``typeof``) as column types, for query columns with no declared type
+_STORAGE: dict[str, sa.types.TypeEngine[Any]] = {
+    "integer": sa.BigInteger(),
+    "real": sa.Float(),
+    "text": sa.Text(),
+    "blob": sa.LargeBinary(),
+}
 
 #: primary result codes (the low byte of sqlite3's ``sqlite_errorcode``): SQLITE_BUSY, SQLITE_LOCKED
 LOCKED_CODES = {5, 6}
@@ -65,7 +74,21 @@ class SQLiteTarget(Target):
         columns = ", ".join(f"{prep.quote(c[1])} {c[2]}".rstrip() for c in declared)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {prep.quote(name)} ({columns})")
         conn.execute(sa.text(f"INSERT INTO {prep.quote(name)} {query}").bindparams(**params))
-        return self.described_stage(conn, name, keys)
+        staged = self.described_stage(conn, name, keys)
+        if not any(isinstance(c.type, sa.types.NullType) for c in staged.columns):
+            return staged
+        typed = [self.typed_by_values(conn, name, c) for c in staged.columns]
+        table = sa.Table(name, sa.MetaData(), *(sa.Column(c.name, c.type) for c in typed))
+        return Staged(table=table, columns=typed, rows=staged.rows)
+
+    def typed_by_values(self, conn: sa.Connection, stage: str, column: Column) -> Column:
+        """A query expression has no declared type: it takes the storage class of its first value."""
+        if not isinstance(column.type, sa.types.NullType):
+            return column
+        q = self.dialect.identifier_preparer.quote
+        first = f"SELECT typeof({q(column.name)}) FROM {q(stage)} WHERE {q(column.name)} IS NOT NULL LIMIT 1"
+        found = _STORAGE.get(str(conn.exec_driver_sql(first).scalar()), sa.Text())
+        return Column(column.name, found, sa_family(found))
 
     def upsert(
         self, table: sa.Table, rows: sa.Select[Any], columns: list[str], keys: list[str], values: list[str]
