@@ -6,8 +6,8 @@
 Marts come in groups of ``--group-size`` (one marts file, one DAG each). Every strategy appears in
 every group, in a rotating order; marts form ``depends_on`` chains of four. Targets, by group: two
 groups out of four load into the PostgreSQL database ``--pg``, the other two share one DuckDB file
-(so two DAGs wait for one single-writer file). The last mart of each pair of groups is a mistake a
-real project makes: two marts, in two DAGs, that load the same table (``shared_<n>``).
+(so two DAGs wait for one single-writer file). The first mart of each pair of groups is a mistake a
+real project makes: two marts, in two DAGs, that load the same table (``shared_<n>``) at once.
 
 Sources are deterministic per mart and day (small Parquet files, ``--rows`` keys each): snapshots are
 overwritten each day, append and cdc folders get one file per day, as real extracts do.
@@ -51,11 +51,13 @@ def groups(marts: int, size: int) -> list[list[Mart]]:
         n = min(size, marts - g * size)
         group = []
         for j in range(n):
-            last = j == n - 1 and n > 1
-            kind = "full" if last else KINDS[(g + j) % len(KINDS)]
+            # the first mart of each DAG starts as soon as the DAG is triggered: the two of a pair of
+            # DAGs that load one table by mistake run at the same moment
+            shared = j == 0 and n > 1
+            kind = "full" if shared else KINDS[(g + j) % len(KINDS)]
             name = f"g{g:02d}_m{j:02d}_{kind}"
-            table = f"shared_{g // 2}" if last else name
-            depends = None if j % 4 == 0 or last else group[j - 1].name
+            table = f"shared_{g // 2}" if shared else name
+            depends = None if j % 4 == 0 else group[j - 1].name
             group.append(Mart(g, j, kind, name, table, depends))
         out.append(group)
     return out
@@ -137,6 +139,8 @@ def keys_on(day: int, rows: int) -> list[int]:
 
 
 def snapshot_rows(m: Mart, day: int, rows: int) -> pa.Table:
+    if m.collides:  # larger, so the two loads of one table last long enough to meet
+        rows *= 40
     out = []
     for k in keys_on(day, rows):
         base = rng_for(f"{m.name}/{k}", 0)
