@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from loaders import progress
 from loaders.errors import DataContractError, LoaderError, SourceError, SpecError, TargetError, first_line
 from loaders.sources import Pushdown, QuerySource, Source
 
@@ -99,6 +100,7 @@ def _checked(reader: pa.RecordBatchReader, source: Source, keys: list[str], mart
                         raise DataContractError(
                             f"key column {key!r} has NaN in this batch; NaN cannot identify a row", mart=mart
                         )
+                progress.rows_read(mart, batch.num_rows)
                 yield batch
         except (OSError, pa.ArrowException) as e:
             raise SourceError(f"cannot read {source.describe()}: {first_line(e)}", mart=mart) from None

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -124,14 +127,18 @@ def _run(
             for statement in outcome.sql:
                 out.print(f"    [dim]{statement};[/dim]", highlight=False, soft_wrap=True)
 
+    from loaders.progress import listening
+
     try:
         with err.status("loading…" if not plan else "planning…", spinner="dots") as status:
+            reading = _Reading(status.update, "planning" if plan else "loading")
 
-            def progress(name: str, outcome: LoadResult | LoaderError) -> None:
-                status.update(f"{'planned' if plan else 'loaded'} {name}…")
+            def finished(name: str, outcome: LoadResult | LoaderError) -> None:
+                reading.done(name)
                 report(name, outcome)
 
-            results = run_project(project, marts, plan=plan, on_result=progress, window=window, jobs=jobs)
+            with listening(reading.rows):
+                results = run_project(project, marts, plan=plan, on_result=finished, window=window, jobs=jobs)
     except LoaderError as e:
         _fail(e, 2 if isinstance(e, SpecError) else 1)
         return
@@ -139,6 +146,34 @@ def _run(
     if failed:
         err.print(f"[red]{len(failed)} of {len(results)} marts failed[/red]")
         raise typer.Exit(1)
+
+
+class _Reading:
+    """The status line on a terminal (rich shows none when piped): rows read and rows/s of each mart
+    being loaded, refreshed at most five times a second."""
+
+    def __init__(self, show: Callable[[str], None], verb: str) -> None:
+        self.show, self.verb = show, verb
+        self.marts: dict[str, tuple[float, int]] = {}  # mart -> (started, rows read)
+        self.shown = 0.0
+        self.lock = threading.Lock()
+
+    def rows(self, mart: str, rows: int) -> None:
+        now = time.monotonic()
+        with self.lock:
+            started, seen = self.marts.get(mart, (now, 0))
+            self.marts[mart] = (started, seen + rows)
+            if now - self.shown < 0.2:
+                return
+            self.shown = now
+            parts = [f"{m}: {n:,} rows read ({n / max(now - t, 1e-3):,.0f} rows/s)" for m, (t, n) in self.marts.items()]
+        self.show(f"{self.verb} " + "; ".join(parts))
+
+    def done(self, mart: str) -> None:
+        with self.lock:
+            self.marts.pop(mart, None)
+            left = ", ".join(self.marts)
+        self.show(f"{self.verb} {left}…" if left else f"{self.verb}…")
 
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="Backfill: reload rows with cursor >= this.")]

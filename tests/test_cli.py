@@ -130,3 +130,60 @@ def test_help_names_every_strategy() -> None:
     from loaders.strategies import STRATEGY_NAMES
 
     assert ", ".join(STRATEGY_NAMES) == STRATEGY_LIST
+
+
+def _terminal_output(args: list[str], cwd: Path) -> str:
+    """What `loaders ...` prints on a terminal (a pseudo-terminal for stdout and stderr)."""
+    import os
+    import pty
+
+    main, replica = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [Path(sys.executable).parent / "loaders", *args], cwd=cwd, stdout=replica, stderr=replica, env=env
+    )
+    os.close(replica)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the replica closed: the process is done
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(main)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_long_loads_show_progress_on_a_terminal_and_stay_quiet_when_piped(tmp_path: Path) -> None:
+    """Rows read and rows/s of the mart being loaded, on a terminal; nothing but the summary piped."""
+    n = 1_000_000
+    pq.write_table(pa.table({"id": pa.array(range(n)), "v": pa.array(range(n))}), tmp_path / "big.parquet",
+                   row_group_size=50_000)  # fmt: skip
+    (tmp_path / "marts.yaml").write_text(
+        "target: duckdb:///wh.duckdb\nmarts:\n  big: {strategy: merge, keys: [id], source: {path: big.parquet}}\n"
+    )
+    shown = _terminal_output(["run", "marts.yaml"], tmp_path)
+    assert "rows read" in shown and "rows/s" in shown, shown[-2000:]
+    assert "inserted 1000000" in shown.replace(",", "")  # the summary line, as when piped
+    piped = subprocess.run(
+        [Path(sys.executable).parent / "loaders", "run", "marts.yaml"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert piped.returncode == 0
+    assert "rows read" not in piped.stdout + piped.stderr and "\x1b" not in piped.stdout + piped.stderr
+    assert piped.stdout.count("\n") == 1  # the summary line only
+
+
+def test_progress_line_counts_rows_per_mart() -> None:
+    from loaders.cli import _Reading
+
+    shown: list[str] = []
+    reading = _Reading(shown.append, "loading")
+    reading.rows("a", 1000)
+    reading.shown = 0  # past the refresh interval
+    reading.rows("a", 500)
+    assert shown[-1].startswith("loading a: 1,500 rows read (") and shown[-1].endswith(" rows/s)")
+    reading.done("a")
+    assert shown[-1] == "loading…"
