@@ -98,7 +98,12 @@ def run_project(
     names = [n for n in mart_order(dict(project.marts)) if not marts or n in marts]
     target = open_target(resolve_url(project.target, project.base_dir))
 
+    failed: set[str] = set()
+
     def one(name: str) -> LoadResult | LoaderError:
+        upstream = [d for d in project.marts[name].depends_on if d in failed]
+        if upstream:  # as Airflow's upstream_failed: built on a failed load, it would be wrong or stale
+            return LoaderError(f"not loaded: it depends on {', '.join(upstream)}, which failed", mart=name)
         try:
             return load_mart(
                 name, project.marts[name], target, base_dir=project.base_dir, plan=plan, run_time=run_time,
@@ -109,7 +114,20 @@ def run_project(
 
     try:
         deps = {n: list(project.marts[n].depends_on) for n in names}
-        outcomes = run_in_order(deps, one, 1 if target.waits_for_writer else jobs, on_result or (lambda n, o: None))
+
+        def report(name: str, outcome: LoadResult | LoaderError) -> None:
+            if isinstance(outcome, LoaderError):
+                failed.add(name)  # before any mart that depends on it starts
+            if on_result is not None:
+                on_result(name, outcome)
+
+        if target.single_writer:  # one writer at a time anyway: open the file once for the run
+            with contextlib.ExitStack() as held:
+                if len(names) > 1:
+                    held.enter_context(target.held())
+                outcomes = run_in_order(deps, one, 1, report)
+        else:
+            outcomes = run_in_order(deps, one, jobs, report)
     finally:
         target.close()
     return [outcomes[n] for n in names]

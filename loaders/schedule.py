@@ -20,8 +20,13 @@ def run_in_order(
     """``work(name)`` for every name once its dependencies (those in ``deps``) have finished, at most
     ``jobs`` at a time; ``done(name, outcome)`` is called in this thread as each finishes."""
     sorter = graphlib.TopologicalSorter({n: [d for d in ds if d in deps] for n, ds in deps.items()})
-    sorter.prepare()
     out: dict[str, T] = {}
+    if jobs <= 1:  # in this thread: a connection it holds open (a single-writer file) serves every load
+        for name in sorter.static_order():
+            out[name] = work(name)
+            done(name, out[name])
+        return out
+    sorter.prepare()
     with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="loaders") as pool:
         running: dict[Future[T], str] = {}
         while sorter.is_active():

@@ -69,3 +69,41 @@ def test_cli_jobs_option(duck: Any, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["run", str(marts_file(tmp_path, duck.url, 3)), "--jobs", "3"])
     assert result.exit_code == 0, result.output
     assert sorted(line.split()[1] for line in result.output.splitlines() if line.startswith("✓")) == ["m0", "m1", "m2"]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"], indirect=True)
+def test_a_run_opens_a_single_writer_file_once(engine: Any, tmp_path: Path) -> None:
+    """Marts on a DuckDB or SQLite file load one at a time anyway: the run opens the file once for
+    all of them, and a failing mart in the middle leaves the connection clean for the next."""
+    path = marts_file(tmp_path, engine.url, 5)
+    spec = yaml.safe_load(path.read_text())
+    spec["marts"]["m3"]["source"]["path"] = str(tmp_path / "missing.csv")
+    path.write_text(yaml.safe_dump(spec))
+    opened: list[object] = []
+
+    def count(dbapi_conn: Any, record: Any) -> None:
+        opened.append(dbapi_conn)
+
+    sa.event.listen(sa.pool.Pool, "connect", count)
+    try:
+        results = run_project(load_project(path), jobs=4)
+    finally:
+        sa.event.remove(sa.pool.Pool, "connect", count)
+    statuses = {r.mart: getattr(r, "status", "failed") for r in results}
+    assert statuses == {"m0": "success", "m1": "success", "m2": "success", "m3": "failed", "m4": "success"}
+    assert len(opened) == 1
+    for i in (0, 1, 2, 4):
+        assert len(engine.rows(f"m{i}", ["id"])) == 2000
+
+
+def test_a_mart_whose_dependency_failed_is_not_loaded(duck: Any, tmp_path: Path) -> None:
+    """As Airflow's upstream_failed: a mart built on a failed load is not loaded, and says why."""
+    path = marts_file(tmp_path, duck.url, 3)  # m0 depends on m1 and m2
+    spec = yaml.safe_load(path.read_text())
+    spec["marts"]["m2"]["source"]["path"] = str(tmp_path / "missing.csv")
+    path.write_text(yaml.safe_dump(spec))
+    for jobs in (1, 3):
+        outcome = {r.mart: r for r in run_project(load_project(path), jobs=jobs)}
+        assert getattr(outcome["m1"], "status", None) == "success"
+        assert str(outcome["m0"]) == "mart m0: not loaded: it depends on m2, which failed"
+    assert duck.rows("_loaders_runs", ["mart", "status"]).count(("m0", "success")) == 0

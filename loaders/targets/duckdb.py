@@ -92,6 +92,7 @@ class DuckDBTarget(Target):
     stages_queries_in_place: ClassVar[bool] = True
     #: one process at a time may open the file for writing
     waits_for_writer: ClassVar[bool] = True
+    single_writer: ClassVar[bool] = True
     #: DuckDB joins by hash; an ART index would only slow the UPDATEs down
     indexes_keys: ClassVar[bool] = False
 

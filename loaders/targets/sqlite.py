@@ -40,6 +40,7 @@ class SQLiteTarget(Target):
     stores_time_zones: ClassVar[bool] = False
     indexes_stage: ClassVar[bool] = True
     stages_queries_in_place: ClassVar[bool] = True
+    single_writer: ClassVar[bool] = True
     #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
     max_integer: ClassVar[int | None] = 2**63 - 1
 
