@@ -248,9 +248,9 @@ SPEC_ERRORS = {
         r"^mart dim_customer: source: needs `path: \.\.\.` \(files\), `query: \.\.\.` \(SQL\) or "
         r"`postgres_cdc: \{\.\.\.\}`; got qurey$",
     ),
-    "query without url": (
-        {"strategy": "full", "source": {"query": "select 1"}},
-        r"^mart dim_customer: source\.url: Field required$",
+    "query source option typo": (  # a query without url is valid: it runs inside the target
+        {"strategy": "full", "source": {"query": "select 1", "ulr": "duckdb:///x.duckdb"}},
+        r"source: unknown option 'ulr'; valid options: query, url$",
     ),
     "file source option typo": (
         {"strategy": "full", "source": {"path": "x.csv", "fromat": "csv"}},
