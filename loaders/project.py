@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from loaders.errors import SpecError
+from loaders.marts import STRATEGY_NAMES, MartSpec
 from loaders.spec import MartBase, PostgresCDCSource, _Model, format_error, parse_interval, validate_options
-from loaders.strategies import STRATEGY_NAMES, MartSpec
 
 
 class PrepareStep(_Model):

@@ -127,9 +127,23 @@ def test_version() -> None:
 
 def test_help_names_every_strategy() -> None:
     from loaders.cli import STRATEGY_LIST
-    from loaders.strategies import STRATEGY_NAMES
+    from loaders.marts import SPECS
+    from loaders.strategies import STRATEGIES, STRATEGY_NAMES
 
     assert ", ".join(STRATEGY_NAMES) == STRATEGY_LIST
+    assert {name: cls.spec_model for name, cls in STRATEGIES.items()} == SPECS  # the options models, one each
+
+
+def test_validate_and_help_import_no_database_library(project: Path) -> None:
+    """`loaders validate` and `--help` start fast: no SQLAlchemy, Arrow, DuckDB or drivers imported."""
+    code = (
+        "import sys; from loaders.cli import main; sys.argv = ['loaders', 'validate', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'pyarrow', 'duckdb', 'psycopg') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True)
+    assert "2 marts valid" in done.stdout and "HEAVY []" in done.stdout, done.stdout + done.stderr
 
 
 def _terminal_output(args: list[str], cwd: Path) -> str:

@@ -1,12 +1,12 @@
-"""One module per load strategy, each with its options model; ``STRATEGIES`` maps the YAML name to the
-loader class, and :data:`MartSpec` is the union a marts file's entries are parsed into."""
+"""One module per load strategy (its options model lives in :mod:`loaders.marts`); ``STRATEGIES`` maps
+the YAML name to the loader class, and :data:`MartSpec` is the union a marts file's entries are
+parsed into."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Any
 
-from pydantic import Field
-
+from loaders.marts import STRATEGY_NAMES, MartSpec
 from loaders.spec import MartBase
 from loaders.strategies.append import Append, AppendSpec
 from loaders.strategies.base import LoadContext, Strategy
@@ -45,12 +45,6 @@ __all__ = [
 STRATEGIES: dict[str, type[Strategy[Any]]] = {
     cls.name: cls for cls in (FullReload, Append, Merge, SCD1, SCD2, CDC, OverwriteWindow, Snapshot)
 }
-STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
-#: a mart's options: the strategy's own model, chosen by ``strategy:``
-MartSpec: Any = Annotated[
-    Union[tuple(cls.spec_model for cls in STRATEGIES.values())],  # noqa: UP007 - built from the registry
-    Field(discriminator="strategy"),
-]
 
 
 def for_spec(spec: MartBase) -> Strategy[Any]:

@@ -6,45 +6,14 @@ keys are already in the table are skipped, so a re-read never duplicates.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import field_validator, model_validator
 
+from loaders.marts import AppendSpec
 from loaders.result import Counts
-from loaders.spec import Interval, MartBase, parse_interval
 from loaders.state import minus_lookback
 from loaders.strategies.base import LoadContext, Strategy, exists_in
-
-
-class AppendSpec(MartBase):
-    """Insert new rows; with a cursor, only rows past the stored watermark."""
-
-    strategy: Literal["append"] = "append"
-    cursor: str | None = None
-    #: re-read rows this far behind the watermark, skipping keys already loaded (needs keys)
-    lookback: Interval | None = None
-    #: insert-only dedupe: drop batch rows whose keys are already in the table (needs keys)
-    skip_existing: bool = False
-
-    @field_validator("lookback", mode="before")
-    @classmethod
-    def _parse_lookback(cls, value: Any) -> Any:
-        return None if value is None else parse_interval(value)
-
-    @model_validator(mode="after")
-    def _check_lookback(self) -> AppendSpec:
-        if self.lookback is not None and not self.cursor:
-            raise ValueError("`lookback` needs `cursor` (it widens the cursor's window)")
-        if self.lookback is not None and not self.keys:
-            raise ValueError("`lookback` needs `keys` to skip rows that were already loaded")
-        if self.skip_existing and not self.keys:
-            raise ValueError("`skip_existing` needs `keys` (it drops rows whose keys are already loaded)")
-        return self
-
-    @property
-    def cursor_column(self) -> str | None:
-        return self.cursor
 
 
 class Append(Strategy[AppendSpec]):

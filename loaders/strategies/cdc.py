@@ -10,14 +10,14 @@ A T (truncate) empties the mart at its place in the feed, with ``truncate: apply
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import model_validator
 
 from loaders.errors import DataContractError, SpecError
+from loaders.marts import CDCSpec
 from loaders.result import Counts
-from loaders.spec import FEED_OP, FEED_POSITION, FEED_UNCHANGED, MartBase, is_change_feed
+from loaders.spec import FEED_UNCHANGED
 from loaders.strategies.base import (
     DELETE_OPS,
     UPSERT_OPS,
@@ -30,44 +30,6 @@ from loaders.strategies.base import (
     refuse_unknown_ops,
 )
 from loaders.targets.columns import BOOLEAN, Column
-
-
-class CDCSpec(MartBase):
-    """Apply an ordered change feed: the last event per key wins, in sequence order."""
-
-    strategy: Literal["cdc"] = "cdc"
-    op_column: str = "op"
-    #: column that orders events (an LSN, a binlog position, a timestamp); also the watermark
-    sequence: str
-    #: hard: D deletes the row; soft: D sets ``deleted_column`` to true
-    deletes: Literal["hard", "soft"] = "hard"
-    deleted_column: str = "_deleted"
-    keep_op: bool = False
-    keep_sequence: bool = True
-    #: a truncate event (op T): refuse the batch, or empty the mart at that point of the feed
-    truncate: Literal["refuse", "apply"] = "refuse"
-    needs_keys: ClassVar[bool] = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _feed_columns(cls, data: Any) -> Any:
-        """A change-feed source (Debezium, postgres_cdc) brings its own op and position columns."""
-        if isinstance(data, dict) and is_change_feed(data.get("source")):
-            data = {"sequence": FEED_POSITION, "op_column": FEED_OP, **data}
-        return data
-
-    @model_validator(mode="after")
-    def _check(self) -> CDCSpec:
-        if self.op_column in self.keys or self.sequence in self.keys:
-            raise ValueError("the op and sequence columns cannot be keys")
-        if self.op_column == self.sequence:
-            raise ValueError("`op_column` and `sequence` must be different columns")
-        return self
-
-    @property
-    def cursor_column(self) -> str | None:
-        return self.sequence
-
 
 TRUNCATE = "T"
 

@@ -3,19 +3,11 @@ table until the commit and the new one after it, never an empty or half-written 
 
 from __future__ import annotations
 
-from typing import Literal
-
 import sqlalchemy as sa
 
+from loaders.marts import FullSpec
 from loaders.result import Counts
-from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy
-
-
-class FullSpec(MartBase):
-    """Replace the whole table; readers see the old rows until the new ones are committed."""
-
-    strategy: Literal["full"] = "full"
 
 
 class FullReload(Strategy[FullSpec]):

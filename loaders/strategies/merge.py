@@ -7,50 +7,12 @@ keys change, but it cannot tell updated from unchanged rows).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
 import sqlalchemy as sa
-from pydantic import model_validator
 
 from loaders.errors import UnsupportedByTarget
+from loaders.marts import MergeSpec, SCD1Spec
 from loaders.result import Counts
-from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
-
-MergeMethod = Literal["auto", "merge", "upsert", "update_insert", "delete_insert"]
-
-
-class MergeSpec(MartBase):
-    """Upsert by key; with ``delete_missing`` the source is a full snapshot."""
-
-    strategy: Literal["merge"] = "merge"
-    delete_missing: bool = False
-    #: auto: the target's fastest; merge: one MERGE statement; upsert: INSERT ... ON CONFLICT /
-    #: ON DUPLICATE KEY UPDATE (needs a unique index on the keys, which loaders creates);
-    #: update_insert: UPDATE then INSERT; delete_insert: delete matched keys, insert the whole batch
-    method: MergeMethod = "auto"
-    #: only rows past the watermark are merged (an incremental upsert)
-    cursor: str | None = None
-    needs_keys: ClassVar[bool] = True
-
-    @model_validator(mode="after")
-    def _check_snapshot(self) -> MergeSpec:
-        if self.delete_missing and self.cursor:
-            raise ValueError(
-                "`delete_missing: true` treats the source as a full snapshot; it cannot be combined "
-                "with `cursor` (an incremental batch would delete every key it does not carry)"
-            )
-        return self
-
-    @property
-    def cursor_column(self) -> str | None:
-        return self.cursor
-
-
-class SCD1Spec(MergeSpec):
-    """SCD type 1: overwrite attributes in place, keep no history. The same load as ``merge``."""
-
-    strategy: Literal["scd1"] = "scd1"  # type: ignore[assignment]
 
 
 class Merge(Strategy[MergeSpec]):

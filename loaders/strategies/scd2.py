@@ -22,14 +22,14 @@ Events of a key already in the history (same sequence) are skipped, so a replay 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import model_validator
 
 from loaders.errors import DataContractError
+from loaders.marts import SCD2Spec
 from loaders.result import Counts
-from loaders.spec import FEED_OP, FEED_POSITION, FEED_TIME, FEED_UNCHANGED, MartBase, is_change_feed
+from loaders.spec import FEED_UNCHANGED
 from loaders.strategies.base import (
     DELETE_OPS,
     UPSERT_OPS,
@@ -43,63 +43,6 @@ from loaders.strategies.base import (
     time_value,
 )
 from loaders.targets.columns import BOOLEAN, TIMESTAMP, Column
-
-
-class SCD2Spec(MartBase):
-    """Keep history: one row per version with valid_from / valid_to / is_current."""
-
-    strategy: Literal["scd2"] = "scd2"
-    #: columns whose change opens a new version (default: every non-key column)
-    track: list[str] | None = None
-    #: source column giving each change's time (default: the load time)
-    effective_from: str | None = None
-    #: close: the source is a full snapshot and absent keys get their current version closed
-    deletes: Literal["ignore", "close"] = "ignore"
-    #: update: untracked columns of the current version are overwritten in place; ignore: kept
-    untracked: Literal["update", "ignore"] = "update"
-    valid_from_column: str = "valid_from"
-    valid_to_column: str = "valid_to"
-    is_current_column: str = "is_current"
-    cursor: str | None = None
-    #: read the source as a change feed ordered by this column: every event becomes a version
-    sequence: str | None = None
-    #: the feed's op column (I/U/D or Debezium c/r/u/d), with ``sequence``
-    op_column: str = "op"
-    needs_keys: ClassVar[bool] = True
-
-    @model_validator(mode="before")
-    @classmethod
-    def _feed_columns(cls, data: Any) -> Any:
-        """A change-feed source (Debezium, postgres_cdc) brings its op, position and commit time."""
-        if isinstance(data, dict) and is_change_feed(data.get("source")):
-            data = {"sequence": FEED_POSITION, "op_column": FEED_OP, "effective_from": FEED_TIME, **data}
-        return data
-
-    @model_validator(mode="after")
-    def _check(self) -> SCD2Spec:
-        managed = [self.valid_from_column, self.valid_to_column, self.is_current_column]
-        if len(set(managed)) != 3:
-            raise ValueError(f"valid_from/valid_to/is_current column names must differ: {managed}")
-        overlap = set(managed) & set(self.keys + (self.track or []))
-        if overlap:
-            raise ValueError(f"keys/track name history columns {sorted(overlap)}")
-        if self.track is not None and set(self.track) & set(self.keys):
-            raise ValueError("`track` lists key columns; keys identify a row, they are not tracked")
-        if self.deletes == "close" and self.cursor:
-            raise ValueError("`deletes: close` needs a full snapshot; it cannot go with `cursor`")
-        if self.sequence:
-            if self.deletes == "close" or self.cursor or self.track is not None:
-                raise ValueError(
-                    "with `sequence` the source is a change feed: every event is a version and deletes come "
-                    "as events, so `deletes: close`, `cursor` and `track` do not apply"
-                )
-            if {self.sequence, self.op_column} & set(self.keys) or self.sequence == self.op_column:
-                raise ValueError("`sequence` and `op_column` must be two columns that are not keys")
-        return self
-
-    @property
-    def cursor_column(self) -> str | None:
-        return self.sequence or self.cursor
 
 
 class SCD2(Strategy[SCD2Spec]):

@@ -8,24 +8,14 @@ N snapshot dates and deletes older ones in the same transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import Field
 
+from loaders.marts import SnapshotSpec
 from loaders.result import Counts
-from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy
 from loaders.targets.columns import DATE, Column
-
-
-class SnapshotSpec(MartBase):
-    """Append the whole source stamped with the run's date; a repeated run replaces that date."""
-
-    strategy: Literal["snapshot"] = "snapshot"
-    snapshot_column: str = "snapshot_date"
-    #: keep only the newest N snapshots
-    retain: int | None = Field(default=None, ge=1)
 
 
 class Snapshot(Strategy[SnapshotSpec]):

@@ -7,23 +7,12 @@ data for an old day replaces that day only; windows the batch does not touch are
 
 from __future__ import annotations
 
-from typing import Literal
-
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError
+from loaders.marts import OverwriteWindowSpec
 from loaders.result import Counts
-from loaders.spec import MartBase
 from loaders.strategies.base import LoadContext, Strategy
-
-
-class OverwriteWindowSpec(MartBase):
-    """The batch holds complete data for its time windows: replace exactly those windows."""
-
-    strategy: Literal["overwrite_window"] = "overwrite_window"
-    #: the date/timestamp column that places a row in a window
-    partition_by: str
-    grain: Literal["day", "month"] = "day"
 
 
 class OverwriteWindow(Strategy[OverwriteWindowSpec]):
