@@ -521,7 +521,7 @@ ELSEWHERE = [
         "test_contracts.py::test_spec_errors_name_the_mart_and_option",
     ),
     (
-        "a mistyped source key (`qurey:`), a query without `url`, a file option typo",
+        "a mistyped source key (`qurey:`), a query or file option typo",
         "spec errors naming the key",
         "test_contracts.py::test_spec_errors_name_the_mart_and_option",
     ),

@@ -31,7 +31,8 @@ def simulate(days: int, folder: Path = HERE) -> list[tuple[int, str, str]]:
         write_day(day, folder / "data")
         events += [(day, "(upstream)", fix) for fix in redeliver(day, folder / "data")]
         run_time = datetime.combine(as_of(day) + timedelta(days=1), time(6))
-        for name, outcome in zip(project.marts, run_project(project, run_time=run_time), strict=True):
+        for outcome in run_project(project, run_time=run_time):  # in dependency order, each naming its mart
+            name = outcome.mart or ""
             if isinstance(outcome, LoaderError):
                 events.append((day, name, str(outcome).removeprefix(f"mart {name}: ")))
             else:
