@@ -43,24 +43,33 @@ def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[An
 def stage_in_target(
     conn: sa.Connection,
     target: Target,
-    source: QuerySource,
-    pushdown: Pushdown | None,
+    sql: tuple[str, dict[str, Any]],
+    source: Source,
     strategy: Strategy[Any],
     name: str,
     mart: str,
 ) -> Staged:
-    """A query on the target itself: the target stages its result (no row leaves the engine), then the
-    same column contract as a streamed source. A query the engine refuses is the source's fault (a
-    SourceError naming the mart); a lost connection stays the target's, so it is retried."""
-    query, params = source.sql(pushdown, target.dialect)
+    """The batch as a query the target runs itself (a query source on the target, or files the engine
+    reads in place): the target stages its result, no row leaves the engine, then the same column
+    contract as a streamed source. What the engine refuses is the source's fault (a SourceError naming
+    the mart and the source); a lost connection stays the target's, so it is retried."""
+    query, params = sql
     try:
         staged = target.stage_query(conn, query, params, name, strategy.spec.keys)
     except sa.exc.DBAPIError as e:
         orig = e.orig if e.orig is not None else e
         if e.connection_invalidated or target.classify(orig) is not TargetError:
             raise
-        raise SourceError(f"query on the target failed: {first_line(orig)}", mart=mart) from None
+        what = "query on the target failed" if isinstance(source, QuerySource) else f"cannot read {source.describe()}"
+        raise SourceError(f"{what}: {first_line(orig)}", mart=mart) from None
     check_columns([c.name for c in staged.columns], strategy, mart)
+    for column in staged.columns:  # as the stream checks each batch: NaN cannot identify a row
+        nan = target.is_nan(staged.table.c[column.name]) if column.name in strategy.spec.keys else None
+        if nan is not None and count(conn, staged.table, nan):
+            raise DataContractError(
+                f"key column {column.name!r} has NaN in this batch; NaN cannot identify a row", mart=mart
+            )
+    progress.rows_read(mart, staged.rows)  # all at once: the engine read them
     return staged
 
 

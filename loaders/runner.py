@@ -24,7 +24,7 @@ from loaders.errors import LoaderError, SpecError, first_line
 from loaders.project import Project, mart_order
 from loaders.result import LoadResult, utcnow
 from loaders.schedule import run_in_order
-from loaders.sources import Pushdown, QuerySource, as_source
+from loaders.sources import FileSource, Pushdown, QuerySource, as_source
 from loaders.spec import MartBase
 from loaders.strategies import LoadContext, Strategy, for_spec
 from loaders.targets import TableRef, Target, open_target
@@ -256,8 +256,9 @@ class _Load:
         inclusive = self.strategy.keeps_rows_at_watermark()
         pushdown = Pushdown(cursor, bound, inclusive) if cursor and bound is not None else None
         stage = f"_loaders_stage_{self.result.run_id[:8]}"
-        if self.in_target(source):
-            staged = batches.stage_in_target(conn, target, source, pushdown, self.strategy, stage, mart)
+        in_target = self.in_target_sql(source, pushdown)
+        if in_target is not None:
+            staged = batches.stage_in_target(conn, target, in_target, source, self.strategy, stage, mart)
         else:
             reader = batches.open_source(source, pushdown, self.strategy, mart)
             reader = table.typed_nulls(conn, target, self.ref, reader)
@@ -294,13 +295,19 @@ class _Load:
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             target.drop_temp(conn, temp)
 
-    def in_target(self, source: Any) -> bool:
-        """A query source without a URL, or with the target's own database, runs inside the target."""
-        if not isinstance(source, QuerySource):
-            return False
-        if source.url is not None and same_database(source.url, self.target.url):
-            source.in_target = True
-        return source.in_target
+    def in_target_sql(self, source: Any, pushdown: Pushdown | None) -> tuple[str, dict[str, Any]] | None:
+        """The batch as SQL the target runs itself, when it can: a query source without a URL (or with
+        the target's own database), or files the engine reads in place (DuckDB and Parquet). None:
+        the source is read here and staged as Arrow."""
+        if isinstance(source, QuerySource):
+            if source.url is not None and same_database(source.url, self.target.url):
+                source.in_target = True
+            return source.sql(pushdown, self.target.dialect) if source.in_target else None
+        if type(source) is FileSource and (fmt := source.in_place_format()) is not None:
+            reader = self.target.read_files_sql(source.files(), fmt)
+            if reader is not None:
+                return source.sql_over(reader, pushdown, self.target.dialect)
+        return None
 
     def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:
         newest = conn.execute(sa.select(sa.func.max(batch.c[cursor]))).scalar()

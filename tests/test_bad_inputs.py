@@ -255,6 +255,19 @@ def nan_key(engine: Any, tmp: Path) -> Any:
     return run(Merge(keys=["k"]), [{"k": 1.5, "v": "a"}, {"k": float("nan"), "v": "b"}], engine)
 
 
+@case(
+    "a NaN in a float key of a Parquet file DuckDB reads itself",
+    "refused as from a stream: NaN cannot identify a row",
+    DataContractError,
+    r"key column 'k' has NaN",
+    setup=None,
+    engines=("duckdb",),
+)
+def nan_key_in_place(engine: Any, tmp: Path) -> Any:
+    pq.write_table(pa.table({"k": [1.5, float("nan")], "v": ["a", "b"]}), tmp / "nan.parquet")
+    return run(Merge(keys=["k"]), str(tmp / "nan.parquet"), engine)
+
+
 # --------------------------------------------------------------------------- broken files
 def _big_csv(tmp: Path, last: str) -> Path:
     path = tmp / "big.csv"

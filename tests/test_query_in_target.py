@@ -140,3 +140,11 @@ def test_percent_signs_and_colons_in_the_query_stay_as_written(engine: Any) -> N
     query = "select id, v, 'x%y' as pct, '12:30' as at_time from src where v like 'a%'"
     Merge(keys=["id"]).run(QuerySource(query=query), engine.url, table="m")
     assert engine.rows("m") == [(1, "ab", "x%y", "12:30")]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"], indirect=True)
+def test_a_nan_key_from_a_query_is_refused(engine: Any) -> None:
+    """As for a streamed batch: NaN cannot identify a row (engines that store NaN only)."""
+    query = "select cast('NaN' as double precision) as k, 'a' as v union all select 1.5, 'b'"
+    with pytest.raises(Exception, match="mart m: key column 'k' has NaN"):
+        Merge(keys=["k"]).run(QuerySource(query=query), engine.url, table="m")

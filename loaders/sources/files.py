@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -71,6 +72,26 @@ class FileSource(Source):
             return ds.dataset(files, format=arrow_format, schema=unified)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as e:
             raise SourceError(f"cannot read {self.path!r} as {fmt}: {e}") from None
+
+    def in_place_format(self) -> str | None:
+        """The format, when a target may read these files itself: Parquet, whose types are the file's
+        own (a CSV's would be the engine's guess, not Arrow's), without NULL-typed columns (which a
+        streamed batch types from the target table)."""
+        dataset = self.dataset()
+        if not isinstance(dataset.format, ds.ParquetFileFormat):
+            return None
+        return None if any(pa.types.is_null(f.type) for f in dataset.schema) else "parquet"
+
+    def sql_over(self, reader: str, pushdown: Pushdown | None, dialect: Any) -> tuple[str, dict[str, Any]]:
+        """SELECT from the target's own reader of these files (``reader``, SQLAlchemy text) with the
+        watermark filter the stream would apply; rows with a NULL cursor are kept for the NULL check."""
+        if pushdown is None or pushdown.value is None:
+            return f"SELECT * FROM {reader}", {}
+        column = dialect.identifier_preparer.quote(pushdown.column)
+        op = ">=" if pushdown.inclusive else ">"
+        return f"SELECT * FROM {reader} WHERE {column} {op} :watermark OR {column} IS NULL", {
+            "watermark": pushdown.value
+        }
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
         dataset = self.dataset()

@@ -65,6 +65,15 @@ class Target(Staging):
             table = pa.table({n: pa.array([], pa.null()) for n in names})
         return self.stage(conn, table.to_reader(), name, keys)
 
+    def is_nan(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        """The condition that a float column holds NaN, where the engine can store one (None: it cannot)."""
+        return None
+
+    def read_files_sql(self, files: list[str], fmt: str) -> str | None:
+        """SQL (SQLAlchemy text) for a table of these files, if the engine reads them itself; the
+        batch is then staged like a query on the target. None: they are read as Arrow and staged."""
+        return None
+
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
         """A temp table made by the engine, as a Staged batch: its columns as the engine typed them."""
         columns = self.describe_table(conn, TableRef(name))

@@ -160,6 +160,19 @@ class DuckDBTarget(Target):
             raw.unregister(view)
         return self._described(conn, name, None)
 
+    def is_nan(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        family = duckdb_family(column.type.spec) if isinstance(column.type, RawType) else None
+        return sa.func.isnan(column) if family == FLOAT else None
+
+    def read_files_sql(self, files: list[str], fmt: str) -> str | None:
+        """Parquet files are read by DuckDB itself, in parallel and without a row through Python (the
+        union of their columns, as the Arrow path makes it)."""
+        if fmt != "parquet":
+            return None
+        # a literal list: quotes doubled for SQL, colons escaped for SQLAlchemy's text()
+        listed = ", ".join("'" + f.replace("'", "''").replace(":", "\\:") + "'" for f in files)
+        return f"read_parquet([{listed}], union_by_name = true)"
+
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
         return self._described(conn, name, None)  # temp tables live in the `temp` catalog: DESCRIBE finds them
 

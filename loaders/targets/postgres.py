@@ -59,6 +59,11 @@ class PostgresTarget(Target):
         with self.server_lock(conn, mart, acquire, release, keys, "PostgreSQL advisory lock", table):
             yield
 
+    def is_nan(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        if isinstance(column.type, (sa.Float, sa.Numeric)) and not isinstance(column.type, sa.Integer):
+            return column == sa.cast(sa.literal("NaN"), column.type)  # PostgreSQL: NaN equals NaN
+        return None
+
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
         conn.exec_driver_sql(f"ANALYZE {self.dialect.identifier_preparer.quote(name)}")  # as for a COPY stage
         return super().described_stage(conn, name, keys)
