@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +149,29 @@ def test_a_nan_key_from_a_query_is_refused(engine: Any) -> None:
     query = "select cast('NaN' as double precision) as k, 'a' as v union all select 1.5, 'b'"
     with pytest.raises(Exception, match="mart m: key column 'k' has NaN"):
         Merge(keys=["k"]).run(QuerySource(query=query), engine.url, table="m")
+
+
+@pytest.mark.parametrize("engine", ["duckdb"], indirect=True)
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Oslo"])
+def test_parquet_read_in_place_by_duckdb_matches_the_arrow_path(engine: Any, tmp_path: Path, zone: Any) -> None:
+    """DuckDB stages Parquet itself; an incremental append over files that arrive in two runs, with a
+    naive or zoned cursor, gives the rows and watermark the Arrow path gives."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def part(n: int, ids: range) -> pa.Table:
+        ts = pa.array([T0 + timedelta(hours=i) for i in ids], pa.timestamp("us", tz=zone))
+        return pa.table({"id": pa.array(ids, pa.int64()), "ts": ts})
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    loader = Append(cursor="ts")
+    for n, ids in enumerate((range(0, 5), range(5, 9))):
+        pq.write_table(part(n, ids), folder / f"part{n}.parquet")
+        in_place = loader.run(str(folder), engine.url, table="m_files")
+        arrow = loader.run(pq.read_table(folder), engine.url, table="m_arrow")
+        assert (in_place.inserted, in_place.watermark_after) == (arrow.inserted, arrow.watermark_after)
+        assert in_place.inserted == len(ids)
+    assert engine.rows("m_files") == engine.rows("m_arrow") and len(engine.rows("m_files")) == 9
+    plan = loader.run(str(folder), engine.url, table="m_files", plan=True)
+    assert any("read_parquet" in s for s in plan.sql)

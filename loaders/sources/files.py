@@ -85,13 +85,13 @@ class FileSource(Source):
     def sql_over(self, reader: str, pushdown: Pushdown | None, dialect: Any) -> tuple[str, dict[str, Any]]:
         """SELECT from the target's own reader of these files (``reader``, SQLAlchemy text) with the
         watermark filter the stream would apply; rows with a NULL cursor are kept for the NULL check."""
-        if pushdown is None or pushdown.value is None:
+        schema = self.dataset().schema
+        if pushdown is None or pushdown.value is None or pushdown.column not in schema.names:
             return f"SELECT * FROM {reader}", {}
         column = dialect.identifier_preparer.quote(pushdown.column)
         op = ">=" if pushdown.inclusive else ">"
-        return f"SELECT * FROM {reader} WHERE {column} {op} :watermark OR {column} IS NULL", {
-            "watermark": pushdown.value
-        }
+        value = pushdown.value_for(schema.field(pushdown.column).type)  # a zoned column: the watermark in UTC
+        return f"SELECT * FROM {reader} WHERE {column} {op} :watermark OR {column} IS NULL", {"watermark": value}
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
         dataset = self.dataset()
