@@ -38,7 +38,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(QS)/data $(QS)/warehouse.duckdb .pytest_cache .hypothesis
