@@ -303,10 +303,10 @@ class _Load:
             if source.url is not None and same_database(source.url, self.target.url):
                 source.in_target = True
             return source.sql(pushdown, self.target.dialect) if source.in_target else None
-        if type(source) is FileSource and (fmt := source.in_place_format()) is not None:
-            reader = self.target.read_files_sql(source.files(), fmt)
-            if reader is not None:
-                return source.sql_over(reader, pushdown, self.target.dialect)
+        formats = self.target.reads_files_in_place
+        if formats and type(source) is FileSource and (fmt := source.in_place_format()) in formats:
+            reader = self.target.read_files_sql(list(source.dataset().files), fmt)
+            return source.sql_over(reader, pushdown, self.target.dialect)
         return None
 
     def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:

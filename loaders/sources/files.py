@@ -30,6 +30,7 @@ class FileSource(Source):
         self.path = path
         self.base_dir = base_dir
         self.format = format
+        self._dataset: ds.Dataset | None = None
 
     def describe(self) -> str:
         return self.path
@@ -58,6 +59,12 @@ class FileSource(Source):
         return formats.pop()  # type: ignore[return-value]
 
     def dataset(self) -> ds.Dataset:
+        """The files as one dataset; made once per source, so one load sees one set of files."""
+        if self._dataset is None:
+            self._dataset = self._open_dataset()
+        return self._dataset
+
+    def _open_dataset(self) -> ds.Dataset:
         files = self.files()
         fmt = self._format(files)
         arrow_format = "json" if fmt == "jsonl" else fmt

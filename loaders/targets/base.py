@@ -69,10 +69,13 @@ class Target(Staging):
         """The condition that a float column holds NaN, where the engine can store one (None: it cannot)."""
         return None
 
-    def read_files_sql(self, files: list[str], fmt: str) -> str | None:
-        """SQL (SQLAlchemy text) for a table of these files, if the engine reads them itself; the
-        batch is then staged like a query on the target. None: they are read as Arrow and staged."""
-        return None
+    #: file formats the engine reads itself (see :meth:`read_files_sql`); others are read as Arrow
+    reads_files_in_place: ClassVar[tuple[str, ...]] = ()
+
+    def read_files_sql(self, files: list[str], fmt: str) -> str:
+        """SQL (SQLAlchemy text) for a table of these files, in a format of ``reads_files_in_place``;
+        the batch is then staged like a query on the target."""
+        raise NotImplementedError
 
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
         """A temp table made by the engine, as a Staged batch: its columns as the engine typed them."""

@@ -90,6 +90,8 @@ class DuckDBTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("duckdb",)
     supports_merge: ClassVar[bool] = True
     stages_queries_in_place: ClassVar[bool] = True
+    #: Parquet only: a CSV's or JSON's types would be DuckDB's guesses, not the ones other engines get
+    reads_files_in_place: ClassVar[tuple[str, ...]] = ("parquet",)
     #: one process at a time may open the file for writing
     waits_for_writer: ClassVar[bool] = True
     single_writer: ClassVar[bool] = True
@@ -164,11 +166,9 @@ class DuckDBTarget(Target):
         family = duckdb_family(column.type.spec) if isinstance(column.type, RawType) else None
         return sa.func.isnan(column) if family == FLOAT else None
 
-    def read_files_sql(self, files: list[str], fmt: str) -> str | None:
+    def read_files_sql(self, files: list[str], fmt: str) -> str:
         """Parquet files are read by DuckDB itself, in parallel and without a row through Python (the
         union of their columns, as the Arrow path makes it)."""
-        if fmt != "parquet":
-            return None
         # a literal list: quotes doubled for SQL, colons escaped for SQLAlchemy's text()
         listed = ", ".join("'" + f.replace("'", "''").replace(":", "\\:") + "'" for f in files)
         return f"read_parquet([{listed}], union_by_name = true)"
