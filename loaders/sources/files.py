@@ -150,12 +150,10 @@ def _text_blocks(dataset: ds.Dataset, filter_: ds.Expression | None) -> Iterator
     schema = dataset.schema
     for path in dataset.files:
         if isinstance(dataset.format, ds.CsvFileFormat):
-            header = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=TEXT_BLOCK_BYTES)).schema.names
-            types = {n: schema.field(n).type for n in header if n in schema.names}
-            reader = pcsv.open_csv(
+            reader = pcsv.open_csv(  # types of columns the file lacks are ignored; they come back as NULL below
                 path,
                 read_options=pcsv.ReadOptions(block_size=TEXT_BLOCK_BYTES, use_threads=False),
-                convert_options=pcsv.ConvertOptions(column_types=types),
+                convert_options=pcsv.ConvertOptions(column_types={f.name: f.type for f in schema}),
             )
         else:
             reader = pjson.open_json(
