@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +20,13 @@ class Pushdown:
     column: str
     value: Any
     inclusive: bool = False
+
+    def where(self, quote: Callable[[str], str], column_type: pa.DataType | None = None) -> tuple[str, dict[str, Any]]:
+        """The filter as SQL text with its ``:watermark`` parameter, for a source a database reads (a
+        query, files the target reads itself); with the column's type, the value fits it."""
+        column, op = quote(self.column), ">=" if self.inclusive else ">"
+        value = self.value if column_type is None else self.value_for(column_type)
+        return f"{column} {op} :watermark or {column} is null", {"watermark": value}
 
     def value_for(self, column_type: pa.DataType) -> Any:
         """The watermark comparable with a column of this type: watermarks are naive UTC, so a zoned

@@ -95,10 +95,9 @@ class FileSource(Source):
         schema = self.dataset().schema
         if pushdown is None or pushdown.value is None or pushdown.column not in schema.names:
             return f"SELECT * FROM {reader}", {}
-        column = dialect.identifier_preparer.quote(pushdown.column)
-        op = ">=" if pushdown.inclusive else ">"
-        value = pushdown.value_for(schema.field(pushdown.column).type)  # a zoned column: the watermark in UTC
-        return f"SELECT * FROM {reader} WHERE {column} {op} :watermark OR {column} IS NULL", {"watermark": value}
+        # with the column's type: a zoned column compares with the watermark's instant in UTC
+        where, params = pushdown.where(dialect.identifier_preparer.quote, schema.field(pushdown.column).type)
+        return f"SELECT * FROM {reader} WHERE {where}", params
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
         dataset = self.dataset()

@@ -63,10 +63,8 @@ class QuerySource(Source):
         if binds or value is None:
             return text, {} if value is None else {"watermark": value}
         assert pushdown is not None
-        column = dialect.identifier_preparer.quote(pushdown.column)
-        op = ">=" if pushdown.inclusive else ">"
-        wrapped = f"select * from ({text}) as _loaders_src where {column} {op} :watermark or {column} is null"
-        return wrapped, {"watermark": value}
+        where, params = pushdown.where(dialect.identifier_preparer.quote)
+        return f"select * from ({text}) as _loaders_src where {where}", params
 
     def statement(self, pushdown: Pushdown | None, dialect: sa.Dialect) -> sa.TextClause:
         text, params = self.sql(pushdown, dialect)
