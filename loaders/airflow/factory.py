@@ -23,7 +23,7 @@ def dags_from_marts(path: str | Path, *, target_conn_id: str | None = None, **da
     path = Path(path).resolve()
     project = load_project(path)
     opts = project.airflow
-    dag_id = opts.dag_id or "loaders_" + re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
+    dag_id = opts.dag_id or _default_dag_id(path)
     doc = "\n".join(f"- **{name}**: {spec.strategy} → `{spec.table or name}`" for name, spec in project.marts.items())
     settings: dict[str, Any] = {
         "schedule": opts.schedule,
@@ -95,6 +95,9 @@ def _dag_id_of(path: Path) -> str | None:
         declared = ((data or {}).get("airflow") or {}).get("dag_id")
     except (OSError, yaml.YAMLError, AttributeError):
         return None
-    if declared is not None:
-        return str(expand_env(declared))
+    return str(expand_env(declared)) if declared is not None else _default_dag_id(path)
+
+
+def _default_dag_id(path: Path) -> str:
+    """A marts file without ``airflow.dag_id`` is the DAG ``loaders_<file name>``."""
     return "loaders_" + re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)
