@@ -22,8 +22,10 @@ _PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
 def lock_names(mart: str, table: str | None) -> list[tuple[str, str]]:
-    """The locks a load takes, in order, each with what it means when another run holds it."""
-    names = [(f"mart:{mart}", "another run of this mart holds its lock")]
+    """The locks a load takes, in order, each with what it means when another run holds it. The
+    mart's lock is named by the mart alone, as before tables had locks, so an older version running
+    at the same time still excludes it."""
+    names = [(mart, "another run of this mart holds its lock")]
     if table is not None:
         names.append((f"table:{table.lower()}", f"another mart is loading table {table} (two marts on one table?)"))
     return names

@@ -42,12 +42,10 @@ class MySQLTarget(Target):
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:
         """GET_LOCK per database and mart (and table); lock names are server-wide, so the database is
-        in the name. The mart's name hashes as before, so older versions still exclude it."""
+        in the name."""
         with self.translate_errors(mart):
             db = conn.execute(sa.text("select database()")).scalar()
-        names = [
-            {"n": "loaders:" + digest(f"{db}:{n.removeprefix('mart:')}").hex()} for n, _ in lock_names(mart, table)
-        ]
+        names = [{"n": "loaders:" + digest(f"{db}:{n}").hex()} for n, _ in lock_names(mart, table)]
         acquire, release = "select get_lock(:n, 0) = 1", "select release_lock(:n)"
         with self.server_lock(conn, mart, acquire, release, names, "GET_LOCK", table):
             yield

@@ -29,9 +29,8 @@ LOCKED_CODES = {"55P03"}
 
 
 def lock_key(scope: str, name: str) -> int:
-    """A stable signed 64-bit advisory-lock key per database, schema and lock name (hashtext() is not
-    stable). The mart's key hashes its bare name, as before, so older versions still exclude it."""
-    return int.from_bytes(digest(f"loaders:{scope}:{name.removeprefix('mart:')}")[:8], "big", signed=True)
+    """A stable signed 64-bit advisory-lock key per database, schema and lock name (hashtext() is not stable)."""
+    return int.from_bytes(digest(f"loaders:{scope}:{name}")[:8], "big", signed=True)
 
 
 class PostgresTarget(Target):
