@@ -41,8 +41,9 @@ class Target(Staging):
     indexes_keys: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ a query as the batch
-    #: the engine stages a query's result itself (CREATE TEMPORARY TABLE ... AS) with the types it
-    #: had; the portable path cannot know that of an unknown engine, so it streams the rows instead
+    #: CREATE TEMPORARY TABLE ... AS keeps a query's types on this engine (DuckDB, PostgreSQL); the
+    #: portable path cannot know that of an unknown engine, so it streams the rows instead. (SQLite and
+    #: MariaDB override :meth:`stage_query`: their CTAS loses types or carries collations.)
     stages_queries_in_place: ClassVar[bool] = False
 
     def stage_query(

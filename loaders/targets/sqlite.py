@@ -39,7 +39,6 @@ class SQLiteTarget(Target):
     supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
     indexes_stage: ClassVar[bool] = True
-    stages_queries_in_place: ClassVar[bool] = True
     single_writer: ClassVar[bool] = True
     #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
     max_integer: ClassVar[int | None] = 2**63 - 1
