@@ -63,12 +63,10 @@ def stage_in_target(
         what = "query on the target failed" if isinstance(source, QuerySource) else f"cannot read {source.describe()}"
         raise SourceError(f"{what}: {first_line(orig)}", mart=mart) from None
     check_columns([c.name for c in staged.columns], strategy, mart)
-    for column in staged.columns:  # as the stream checks each batch: NaN cannot identify a row
-        nan = target.is_nan(staged.table.c[column.name]) if column.name in strategy.spec.keys else None
+    for key in strategy.spec.keys:  # as the stream checks each batch: NaN cannot identify a row
+        nan = target.is_nan(staged.table.c[key])
         if nan is not None and count(conn, staged.table, nan):
-            raise DataContractError(
-                f"key column {column.name!r} has NaN in this batch; NaN cannot identify a row", mart=mart
-            )
+            raise DataContractError(f"key column {key!r} has NaN in this batch; NaN cannot identify a row", mart=mart)
     progress.rows_read(mart, staged.rows)  # all at once: the engine read them
     return staged
 
