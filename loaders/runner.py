@@ -165,6 +165,8 @@ class _Load:
         #: backfill: reload [from, to) of the window column instead of reading past the watermark
         self.window: tuple[Any, Any] | None = None
         self.undo = table.DdlUndo(target, self.ref)
+        #: the write transaction is open (see :meth:`writes`); a plan claims no batch
+        self.writing, self.plan = False, False
         now = utcnow()
         self.result = LoadResult(
             mart=mart, strategy=self.spec.strategy, table=str(self.ref), status="running",
@@ -177,28 +179,47 @@ class _Load:
                 self.state.ensure(conn)
             with contextlib.ExitStack() as stack:
                 statements = stack.enter_context(capture_sql(conn)) if plan else []
+                self.plan = plan
                 try:
                     with self.target.translate_errors(self.mart), conn.begin():
                         # inside the load's transaction, so a concurrent run of the same batch that
-                        # committed first is seen (engines without a mart lock serialise here)
-                        if self.result.batch_key and not plan:
-                            if self.skip_if_applied(conn):
-                                return self.result
-                            self.state.claim(conn, self.mart, self.result.batch_key, self.result.run_id)
+                        # committed first is seen (engines without a mart lock serialise on the claim)
+                        if self.result.batch_key and not plan and self.skip_if_applied(conn):
+                            return self.result
                         self.apply(conn, source)
                         if plan:
                             raise _Rollback
                     self.tell_source(source)
                 except _Rollback:
                     self.result.status, self.result.sql = "planned", statements
+                    self.end_writes(conn)
                     self.undo.undo(conn, self.mart)
                 except Exception as e:  # an unexpected bug, too, leaves the target unchanged and logged
+                    self.end_writes(conn)
                     self.undo.undo(conn, self.mart)
                     if self.applied_concurrently(conn):
                         return self.result
                     self.log_failure(conn, e)
                     raise
+                else:
+                    self.end_writes(conn)
         return self.result
+
+    def writes(self, conn: sa.Connection) -> None:
+        """Before the load's first durable write: the adapter opens its write transaction, and the
+        batch is claimed in it. Everything before (staging, DDL, checks) only reads or makes temp
+        tables, so warehouses whose DDL commits (Snowflake) or is refused in a transaction
+        (BigQuery, Databricks) run it outside, and the data, watermark and run log still commit together."""
+        if self.writing:
+            return
+        self.writing = True
+        self.target.begin_writes(conn)
+        if self.result.batch_key and not self.plan:
+            self.state.claim(conn, self.mart, self.result.batch_key, self.result.run_id)
+
+    def end_writes(self, conn: sa.Connection) -> None:
+        with contextlib.suppress(Exception), self.target.translate_errors(self.mart):
+            self.target.end_writes(conn)
 
     def tell_source(self, source: Any) -> None:
         """After the commit: a change feed may now forget what was loaded (a replication slot moves
@@ -281,17 +302,20 @@ class _Load:
         ctx = LoadContext(
             mart=mart, spec=spec, conn=conn, target=target, table=tt.table, table_columns=tt.columns,
             batch=batch, rows=rows, columns=tt.landing, watermark=watermark, run_time=self.run_time,
-            window=self.window,
+            window=self.window, before_write=lambda: self.writes(conn),
         )  # fmt: skip
         self.strategy.validate(ctx)
         table_nulls = health.before_load(ctx, spec.checks) if spec.checks else {}
         self.result.count(self.strategy.load(ctx))
         self.result.rows_in, self.result.status, self.result.finished_at = rows, "success", utcnow()
+        self.writes(conn)  # a load that changed no row still moves its watermark and logs its run
         if cursor:
             self.advance_watermark(conn, batch, cursor, watermark)
         if spec.checks:
             self.run_checks(conn, ctx, table_nulls)
         self.state.log(conn, self.result)
+        if not self.plan:  # a plan's transaction is rolled back (on warehouses by end_writes)
+            target.commit_writes(conn)
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             target.drop_temp(conn, temp)
 

@@ -8,6 +8,7 @@ strategy (``Merge(keys=[...]).run(...)``) lives in ``loaders/api.py``, above the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -48,6 +49,8 @@ class LoadContext(Generic[SpecT]):
     run_time: datetime
     #: backfill window [from, to) of the cursor / partition column, when one is being reloaded
     window: tuple[Any, Any] | None = None
+    #: called before each write to the target table: the runner opens the write transaction once
+    before_write: Callable[[], None] | None = None
 
     @property
     def values(self) -> list[str]:
@@ -56,6 +59,8 @@ class LoadContext(Generic[SpecT]):
 
     def execute(self, statement: sa.Executable) -> int:
         """Run one statement; its row count feeds the result (kept for INSERT ... SELECT too)."""
+        if self.before_write is not None:
+            self.before_write()
         return max(self.conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount, 0)
 
     def scalar(self, statement: sa.Select[Any]) -> Any:

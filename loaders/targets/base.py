@@ -40,6 +40,21 @@ class Target(Staging):
     #: tables created for keyed marts get an index on the keys (engines that join by index need it)
     indexes_keys: ClassVar[bool] = True
 
+    # ------------------------------------------------------------------ the write transaction
+    # A load's DDL (stage, new table or columns, derived batches) comes before its first write to a
+    # durable table (data, watermark, run log, batch claim); the runner calls begin_writes() just before
+    # that first write and commit_writes() after the last. Engines whose transaction already holds
+    # everything need nothing here; warehouses, where DDL commits or is refused inside a transaction,
+    # open and close an explicit one (see ``targets/warehouse.py``).
+    def begin_writes(self, conn: sa.Connection) -> None:
+        """The load is about to write its first durable row."""
+
+    def commit_writes(self, conn: sa.Connection) -> None:
+        """The load's last durable write is done and nothing failed."""
+
+    def end_writes(self, conn: sa.Connection) -> None:
+        """The load's transaction is over (committed, failed or a plan rolled back)."""
+
     # ------------------------------------------------------------------ a query as the batch
     #: CREATE TEMPORARY TABLE ... AS keeps a query's types on this engine (DuckDB, PostgreSQL); the
     #: portable path cannot know that of an unknown engine, so it streams the rows instead. (SQLite and
