@@ -27,6 +27,11 @@ TARGETS: dict[str, str] = {
     "mysql": "loaders.targets.mysql:MySQLTarget",
     "mariadb": "loaders.targets.mysql:MySQLTarget",
     "sqlite": "loaders.targets.sqlite:SQLiteTarget",
+    # warehouses: tested by compilation only (tests/test_warehouses.py)
+    "snowflake": "loaders.targets.snowflake:SnowflakeTarget",
+    "bigquery": "loaders.targets.bigquery:BigQueryTarget",
+    "databricks": "loaders.targets.databricks:DatabricksTarget",
+    "trino": "loaders.targets.trino:TrinoTarget",
 }
 #: names for ``?loaders_adapter=NAME`` in a target URL, to force an adapter (e.g. the generic one)
 ADAPTERS: dict[str, str] = {"generic": "loaders.targets.generic:GenericTarget", **TARGETS}

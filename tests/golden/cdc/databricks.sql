@@ -1,0 +1,206 @@
+-- case: hard
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart STRING NOT NULL,
+	target_table STRING,
+	cursor_column STRING,
+	value STRING,
+	value_type STRING,
+	updated_at TIMESTAMP_NTZ,
+	PRIMARY KEY (mart)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_runs (
+	run_id STRING NOT NULL,
+	mart STRING,
+	strategy STRING,
+	target_table STRING,
+	started_at TIMESTAMP_NTZ,
+	finished_at TIMESTAMP_NTZ,
+	status STRING,
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before STRING,
+	watermark_after STRING,
+	error STRING,
+	batch_key STRING,
+	checks STRING,
+	PRIMARY KEY (run_id)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_batches (
+	mart STRING NOT NULL,
+	batch_key STRING NOT NULL,
+	run_id STRING,
+	PRIMARY KEY (mart, batch_key)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE g_cdc_hard (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	seq BIGINT
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the second load (a plan, so it ends in ROLLBACK):
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = :`mart_1`;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	op STRING,
+	seq BIGINT
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != :`upper_1`;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND upper(_loaders_stage.op) != :`upper_1`;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > :`count_1` ORDER BY n DESC
+ LIMIT :`param_1`;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`, :`upper_1_5`, :`upper_1_6`)) OR _loaders_stage_batch.op IS NULL
+ LIMIT :`param_1`;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = :`upper_1`;
+BEGIN TRANSACTION;
+DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`));
+MERGE INTO g_cdc_hard USING _loaders_stage_batch
+ON g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq)
+WHEN MATCHED THEN UPDATE SET name = _loaders_stage_batch.name, updated_at = _loaders_stage_batch.updated_at, seq = _loaders_stage_batch.seq;
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND NOT (EXISTS (SELECT *
+FROM g_cdc_hard
+WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (:`run_id`, :`mart`, :`strategy`, :`target_table`, :`started_at`, :`finished_at`, :`status`, :`rows_in`, :`inserted`, :`updated`, :`deleted`, :`closed`, :`unchanged`, :`watermark_before`, :`watermark_after`, :`error`, :`batch_key`, :`checks`);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;
+
+-- case: soft
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart STRING NOT NULL,
+	target_table STRING,
+	cursor_column STRING,
+	value STRING,
+	value_type STRING,
+	updated_at TIMESTAMP_NTZ,
+	PRIMARY KEY (mart)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_runs (
+	run_id STRING NOT NULL,
+	mart STRING,
+	strategy STRING,
+	target_table STRING,
+	started_at TIMESTAMP_NTZ,
+	finished_at TIMESTAMP_NTZ,
+	status STRING,
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before STRING,
+	watermark_after STRING,
+	error STRING,
+	batch_key STRING,
+	checks STRING,
+	PRIMARY KEY (run_id)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_batches (
+	mart STRING NOT NULL,
+	batch_key STRING NOT NULL,
+	run_id STRING,
+	PRIMARY KEY (mart, batch_key)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE g_cdc_soft (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	seq BIGINT,
+	_deleted BOOLEAN
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the second load (a plan, so it ends in ROLLBACK):
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = :`mart_1`;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	op STRING,
+	seq BIGINT
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != :`upper_1`;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND upper(_loaders_stage.op) != :`upper_1`;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > :`count_1` ORDER BY n DESC
+ LIMIT :`param_1`;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`, :`upper_1_5`, :`upper_1_6`)) OR _loaders_stage_batch.op IS NULL
+ LIMIT :`param_1`;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = :`upper_1`;
+BEGIN TRANSACTION;
+MERGE INTO g_cdc_soft USING _loaders_stage_batch
+ON g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`) AND g_cdc_soft._deleted IS NOT true
+WHEN MATCHED THEN UPDATE SET _deleted = true;
+MERGE INTO g_cdc_soft USING _loaders_stage_batch
+ON g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true)
+WHEN MATCHED THEN UPDATE SET name = _loaders_stage_batch.name, updated_at = _loaders_stage_batch.updated_at, seq = _loaders_stage_batch.seq, _deleted = false;
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND NOT (EXISTS (SELECT *
+FROM g_cdc_soft
+WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (:`run_id`, :`mart`, :`strategy`, :`target_table`, :`started_at`, :`finished_at`, :`status`, :`rows_in`, :`inserted`, :`updated`, :`deleted`, :`closed`, :`unchanged`, :`watermark_before`, :`watermark_after`, :`error`, :`batch_key`, :`checks`);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;

@@ -1,0 +1,190 @@
+-- case: hard
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value TEXT,
+	value_type VARCHAR(32),
+	updated_at datetime,
+	PRIMARY KEY (mart)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at datetime,
+	finished_at datetime,
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before TEXT,
+	watermark_after TEXT,
+	error TEXT,
+	batch_key VARCHAR(512),
+	checks TEXT,
+	PRIMARY KEY (run_id)
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36),
+	PRIMARY KEY (mart, batch_key)
+);
+CREATE TABLE g_cdc_hard (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT
+);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != %(upper_1)s;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < %(param_1)s OR _loaders_stage.seq = %(param_1)s AND upper(_loaders_stage.op) != %(upper_1)s;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+BEGIN TRANSACTION;
+DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s));
+UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq);
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND NOT (EXISTS (SELECT *
+FROM g_cdc_hard
+WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;
+
+-- case: soft
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value TEXT,
+	value_type VARCHAR(32),
+	updated_at datetime,
+	PRIMARY KEY (mart)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at datetime,
+	finished_at datetime,
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before TEXT,
+	watermark_after TEXT,
+	error TEXT,
+	batch_key VARCHAR(512),
+	checks TEXT,
+	PRIMARY KEY (run_id)
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36),
+	PRIMARY KEY (mart, batch_key)
+);
+CREATE TABLE g_cdc_soft (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	seq BIGINT,
+	_deleted BOOLEAN
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+FROM _loaders_watermarks
+WHERE _loaders_watermarks.mart = %(mart_1)s;
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT
+);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.seq IS NULL;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != %(upper_1)s;
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < %(param_1)s OR _loaders_stage.seq = %(param_1)s AND upper(_loaders_stage.op) != %(upper_1)s;
+SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+CREATE TEMPORARY TABLE _loaders_stage_batch AS SELECT ranked.id, ranked.name, ranked.updated_at, ranked.op, ranked.seq
+FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stage.updated_at AS updated_at, _loaders_stage.op AS op, _loaders_stage.seq AS seq, row_number() OVER (PARTITION BY _loaders_stage.id ORDER BY _loaders_stage.seq DESC) AS _rn
+FROM _loaders_stage) AS ranked
+WHERE ranked._rn = 1;
+SELECT count(*) AS count_1
+FROM _loaders_stage_batch;
+SELECT DISTINCT _loaders_stage_batch.op
+FROM _loaders_stage_batch
+WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
+ LIMIT %(param_1)s;
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+BEGIN TRANSACTION;
+UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s) AND g_cdc_soft._deleted IS NOT true;
+UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+FROM _loaders_stage_batch
+WHERE upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND NOT (EXISTS (SELECT *
+FROM g_cdc_soft
+WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+SELECT max(_loaders_stage_batch.seq) AS max_1
+FROM _loaders_stage_batch;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+DROP TABLE IF EXISTS _loaders_stage_batch;

@@ -1,0 +1,360 @@
+-- case: auto
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value VARCHAR,
+	value_type VARCHAR(32),
+	updated_at TIMESTAMP(6)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at TIMESTAMP(6),
+	finished_at TIMESTAMP(6),
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before VARCHAR,
+	watermark_after VARCHAR,
+	error VARCHAR,
+	batch_key VARCHAR(512),
+	checks VARCHAR
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36)
+);
+CREATE TABLE g_merge_auto (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TABLE _loaders_stage (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_auto
+WHERE g_merge_auto.id = _loaders_stage.id));
+START TRANSACTION;
+MERGE INTO g_merge_auto AS t USING _loaders_stage AS s
+ON t.id = s.id
+WHEN MATCHED AND (t.name IS DISTINCT FROM s.name OR t.updated_at IS DISTINCT FROM s.updated_at OR t.op IS DISTINCT FROM s.op OR t.seq IS DISTINCT FROM s.seq) THEN UPDATE SET name = s.name, updated_at = s.updated_at, op = s.op, seq = s.seq
+WHEN NOT MATCHED THEN INSERT (id, name, updated_at, op, seq) VALUES (s.id, s.name, s.updated_at, s.op, s.seq);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: delete_missing
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value VARCHAR,
+	value_type VARCHAR(32),
+	updated_at TIMESTAMP(6)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at TIMESTAMP(6),
+	finished_at TIMESTAMP(6),
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before VARCHAR,
+	watermark_after VARCHAR,
+	error VARCHAR,
+	batch_key VARCHAR(512),
+	checks VARCHAR
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36)
+);
+CREATE TABLE g_merge_delete_missing (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TABLE _loaders_stage (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+LIMIT %(param_1)s;
+START TRANSACTION;
+DELETE FROM g_merge_delete_missing WHERE NOT (EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_merge_delete_missing.id));
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_delete_missing
+WHERE g_merge_delete_missing.id = _loaders_stage.id));
+MERGE INTO g_merge_delete_missing AS t USING _loaders_stage AS s
+ON t.id = s.id
+WHEN MATCHED AND (t.name IS DISTINCT FROM s.name OR t.updated_at IS DISTINCT FROM s.updated_at OR t.op IS DISTINCT FROM s.op OR t.seq IS DISTINCT FROM s.seq) THEN UPDATE SET name = s.name, updated_at = s.updated_at, op = s.op, seq = s.seq
+WHEN NOT MATCHED THEN INSERT (id, name, updated_at, op, seq) VALUES (s.id, s.name, s.updated_at, s.op, s.seq);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: update_insert
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value VARCHAR,
+	value_type VARCHAR(32),
+	updated_at TIMESTAMP(6)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at TIMESTAMP(6),
+	finished_at TIMESTAMP(6),
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before VARCHAR,
+	watermark_after VARCHAR,
+	error VARCHAR,
+	batch_key VARCHAR(512),
+	checks VARCHAR
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36)
+);
+CREATE TABLE g_merge_update_insert (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TABLE _loaders_stage (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+LIMIT %(param_1)s;
+START TRANSACTION;
+MERGE INTO g_merge_update_insert USING _loaders_stage
+ON g_merge_update_insert.id = _loaders_stage.id AND (g_merge_update_insert.name IS DISTINCT FROM _loaders_stage.name OR g_merge_update_insert.updated_at IS DISTINCT FROM _loaders_stage.updated_at OR g_merge_update_insert.op IS DISTINCT FROM _loaders_stage.op OR g_merge_update_insert.seq IS DISTINCT FROM _loaders_stage.seq)
+WHEN MATCHED THEN UPDATE SET name = _loaders_stage.name, updated_at = _loaders_stage.updated_at, op = _loaders_stage.op, seq = _loaders_stage.seq;
+INSERT INTO g_merge_update_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_update_insert
+WHERE g_merge_update_insert.id = _loaders_stage.id));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: delete_insert
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value VARCHAR,
+	value_type VARCHAR(32),
+	updated_at TIMESTAMP(6)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at TIMESTAMP(6),
+	finished_at TIMESTAMP(6),
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before VARCHAR,
+	watermark_after VARCHAR,
+	error VARCHAR,
+	batch_key VARCHAR(512),
+	checks VARCHAR
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36)
+);
+CREATE TABLE g_merge_delete_insert (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TABLE _loaders_stage (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+LIMIT %(param_1)s;
+START TRANSACTION;
+DELETE FROM g_merge_delete_insert WHERE EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_merge_delete_insert.id);
+INSERT INTO g_merge_delete_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
+FROM _loaders_stage;
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: merge
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value VARCHAR,
+	value_type VARCHAR(32),
+	updated_at TIMESTAMP(6)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at TIMESTAMP(6),
+	finished_at TIMESTAMP(6),
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before VARCHAR,
+	watermark_after VARCHAR,
+	error VARCHAR,
+	batch_key VARCHAR(512),
+	checks VARCHAR
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36)
+);
+CREATE TABLE g_merge_merge (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TABLE _loaders_stage (
+	id BIGINT,
+	name VARCHAR,
+	updated_at TIMESTAMP(6),
+	op VARCHAR,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_merge_merge
+WHERE g_merge_merge.id = _loaders_stage.id));
+START TRANSACTION;
+MERGE INTO g_merge_merge AS t USING _loaders_stage AS s
+ON t.id = s.id
+WHEN MATCHED AND (t.name IS DISTINCT FROM s.name OR t.updated_at IS DISTINCT FROM s.updated_at OR t.op IS DISTINCT FROM s.op OR t.seq IS DISTINCT FROM s.seq) THEN UPDATE SET name = s.name, updated_at = s.updated_at, op = s.op, seq = s.seq
+WHEN NOT MATCHED THEN INSERT (id, name, updated_at, op, seq) VALUES (s.id, s.name, s.updated_at, s.op, s.seq);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: upsert
+-- error: UnsupportedByTarget: mart g_merge_upsert: `method: upsert` (INSERT ... ON CONFLICT / ON DUPLICATE KEY) is not available on trino; use `method: auto`, `update_insert` or `delete_insert`

@@ -1,0 +1,79 @@
+-- case: scd1
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart STRING NOT NULL,
+	target_table STRING,
+	cursor_column STRING,
+	value STRING,
+	value_type STRING,
+	updated_at TIMESTAMP_NTZ,
+	PRIMARY KEY (mart)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_runs (
+	run_id STRING NOT NULL,
+	mart STRING,
+	strategy STRING,
+	target_table STRING,
+	started_at TIMESTAMP_NTZ,
+	finished_at TIMESTAMP_NTZ,
+	status STRING,
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before STRING,
+	watermark_after STRING,
+	error STRING,
+	batch_key STRING,
+	checks STRING,
+	PRIMARY KEY (run_id)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE _loaders_batches (
+	mart STRING NOT NULL,
+	batch_key STRING NOT NULL,
+	run_id STRING,
+	PRIMARY KEY (mart, batch_key)
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+CREATE TABLE g_scd1_scd1 (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	op STRING,
+	seq BIGINT
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name STRING,
+	updated_at TIMESTAMP_NTZ,
+	op STRING,
+	seq BIGINT
+) USING DELTA
+TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > :`count_1` ORDER BY n DESC
+ LIMIT :`param_1`;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_scd1_scd1
+WHERE g_scd1_scd1.id = _loaders_stage.id));
+BEGIN TRANSACTION;
+MERGE INTO g_scd1_scd1 AS t USING _loaders_stage AS s
+ON t.id = s.id
+WHEN MATCHED AND (t.name IS DISTINCT FROM s.name OR t.updated_at IS DISTINCT FROM s.updated_at OR t.op IS DISTINCT FROM s.op OR t.seq IS DISTINCT FROM s.seq) THEN UPDATE SET name = s.name, updated_at = s.updated_at, op = s.op, seq = s.seq
+WHEN NOT MATCHED THEN INSERT (id, name, updated_at, op, seq) VALUES (s.id, s.name, s.updated_at, s.op, s.seq);
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (:`run_id`, :`mart`, :`strategy`, :`target_table`, :`started_at`, :`finished_at`, :`status`, :`rows_in`, :`inserted`, :`updated`, :`deleted`, :`closed`, :`unchanged`, :`watermark_before`, :`watermark_after`, :`error`, :`batch_key`, :`checks`);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;

@@ -1,0 +1,167 @@
+-- case: load_time
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value TEXT,
+	value_type VARCHAR(32),
+	updated_at datetime,
+	PRIMARY KEY (mart)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at datetime,
+	finished_at datetime,
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before TEXT,
+	watermark_after TEXT,
+	error TEXT,
+	batch_key VARCHAR(512),
+	checks TEXT,
+	PRIMARY KEY (run_id)
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36),
+	PRIMARY KEY (mart, batch_key)
+);
+CREATE TABLE g_scd2_load_time (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT,
+	valid_from datetime,
+	valid_to datetime,
+	is_current BOOLEAN
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM g_scd2_load_time, _loaders_stage
+WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND g_scd2_load_time.name IS DISTINCT FROM _loaders_stage.name AND %(param_1)s <= g_scd2_load_time.valid_from;
+BEGIN TRANSACTION;
+UPDATE g_scd2_load_time SET valid_to=%(valid_to)s, is_current=false FROM _loaders_stage WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND g_scd2_load_time.name IS DISTINCT FROM _loaders_stage.name;
+UPDATE g_scd2_load_time SET updated_at=_loaders_stage.updated_at, op=_loaders_stage.op, seq=_loaders_stage.seq FROM _loaders_stage WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true AND (g_scd2_load_time.updated_at IS DISTINCT FROM _loaders_stage.updated_at OR g_scd2_load_time.op IS DISTINCT FROM _loaders_stage.op OR g_scd2_load_time.seq IS DISTINCT FROM _loaders_stage.seq);
+INSERT INTO g_scd2_load_time (id, name, updated_at, op, seq, valid_from, valid_to, is_current) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, %(param_1)s AS anon_1, NULL AS valid_to, true AS is_current
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_scd2_load_time
+WHERE g_scd2_load_time.id = _loaders_stage.id AND g_scd2_load_time.is_current = true));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
+
+-- case: effective_from
+-- the first load's tables:
+CREATE TABLE _loaders_watermarks (
+	mart VARCHAR(255) NOT NULL,
+	target_table VARCHAR(512),
+	cursor_column VARCHAR(255),
+	value TEXT,
+	value_type VARCHAR(32),
+	updated_at datetime,
+	PRIMARY KEY (mart)
+);
+CREATE TABLE _loaders_runs (
+	run_id VARCHAR(36) NOT NULL,
+	mart VARCHAR(255),
+	strategy VARCHAR(32),
+	target_table VARCHAR(512),
+	started_at datetime,
+	finished_at datetime,
+	status VARCHAR(16),
+	rows_in BIGINT,
+	inserted BIGINT,
+	updated BIGINT,
+	deleted BIGINT,
+	closed BIGINT,
+	unchanged BIGINT,
+	watermark_before TEXT,
+	watermark_after TEXT,
+	error TEXT,
+	batch_key VARCHAR(512),
+	checks TEXT,
+	PRIMARY KEY (run_id)
+);
+CREATE TABLE _loaders_batches (
+	mart VARCHAR(255) NOT NULL,
+	batch_key VARCHAR(500) NOT NULL,
+	run_id VARCHAR(36),
+	PRIMARY KEY (mart, batch_key)
+);
+CREATE TABLE g_scd2_effective_from (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT,
+	valid_from datetime,
+	valid_to datetime,
+	is_current BOOLEAN
+);
+-- the second load (a plan, so it ends in ROLLBACK):
+CREATE TEMPORARY TABLE _loaders_stage (
+	id BIGINT,
+	name TEXT,
+	updated_at datetime,
+	op TEXT,
+	seq BIGINT
+);
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.id IS NULL;
+SELECT _loaders_stage.id, count(*) AS n
+FROM _loaders_stage GROUP BY _loaders_stage.id
+HAVING count(*) > %(count_1)s ORDER BY n DESC
+ LIMIT %(param_1)s;
+SELECT count(*) AS count_1
+FROM _loaders_stage
+WHERE _loaders_stage.updated_at IS NULL;
+SELECT count(*) AS count_1
+FROM g_scd2_effective_from, _loaders_stage
+WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND (g_scd2_effective_from.name IS DISTINCT FROM _loaders_stage.name OR g_scd2_effective_from.op IS DISTINCT FROM _loaders_stage.op OR g_scd2_effective_from.seq IS DISTINCT FROM _loaders_stage.seq) AND _loaders_stage.updated_at <= g_scd2_effective_from.valid_from;
+BEGIN TRANSACTION;
+UPDATE g_scd2_effective_from SET valid_to=_loaders_stage.updated_at, is_current=false FROM _loaders_stage WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND (g_scd2_effective_from.name IS DISTINCT FROM _loaders_stage.name OR g_scd2_effective_from.op IS DISTINCT FROM _loaders_stage.op OR g_scd2_effective_from.seq IS DISTINCT FROM _loaders_stage.seq);
+UPDATE g_scd2_effective_from SET valid_to=%(valid_to)s, is_current=false WHERE g_scd2_effective_from.is_current = true AND NOT (EXISTS (SELECT *
+FROM _loaders_stage
+WHERE _loaders_stage.id = g_scd2_effective_from.id));
+UPDATE g_scd2_effective_from SET updated_at=_loaders_stage.updated_at FROM _loaders_stage WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true AND g_scd2_effective_from.updated_at IS DISTINCT FROM _loaders_stage.updated_at;
+INSERT INTO g_scd2_effective_from (id, name, updated_at, op, seq, valid_from, valid_to, is_current) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq, CASE WHEN ((SELECT max(prev.valid_to) AS max_1
+FROM g_scd2_effective_from AS prev
+WHERE prev.id = _loaders_stage.id) > _loaders_stage.updated_at) THEN (SELECT max(prev.valid_to) AS max_1
+FROM g_scd2_effective_from AS prev
+WHERE prev.id = _loaders_stage.id) ELSE _loaders_stage.updated_at END AS anon_1, NULL AS valid_to, true AS is_current
+FROM _loaders_stage
+WHERE NOT (EXISTS (SELECT *
+FROM g_scd2_effective_from
+WHERE g_scd2_effective_from.id = _loaders_stage.id AND g_scd2_effective_from.is_current = true));
+INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
+ROLLBACK;
+DROP TABLE IF EXISTS _loaders_stage;
