@@ -24,7 +24,7 @@ class DatabricksTarget(WarehouseTarget):
         table._prefixes = self.temp_prefixes()
         self.remember(conn, table.name)
         ddl = str(sa.schema.CreateTable(table).compile(dialect=self.dialect))
-        conn.exec_driver_sql(ddl[: ddl.rindex(")") + 1] if ") USING" in ddl else ddl)
+        conn.exec_driver_sql(ddl[: ddl.index(") USING") + 1] if ") USING" in ddl else ddl)
 
 
 @compiles(Update, "databricks")

@@ -57,8 +57,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.updated_at IS NULL;
@@ -133,8 +132,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage

@@ -56,8 +56,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
@@ -160,8 +159,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;

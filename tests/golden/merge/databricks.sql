@@ -54,8 +54,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -134,8 +133,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -217,8 +215,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -296,8 +293,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
@@ -372,8 +368,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage

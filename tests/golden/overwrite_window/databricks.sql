@@ -54,8 +54,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage

@@ -55,8 +55,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	updated_at TIMESTAMP_NTZ,
 	op STRING,
 	seq BIGINT
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 BEGIN TRANSACTION;
 DELETE FROM g_snapshot_retain WHERE g_snapshot_retain.snapshot_date = :`param_1`;
