@@ -37,7 +37,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check loaders tests
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/all.py $(BENCH_ARGS)
 
 clean:

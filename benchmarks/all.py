@@ -6,6 +6,8 @@ Runs, each as its own process (so one's memory never weighs on the next):
 - `bench.py`: every strategy in-process on DuckDB against its hand-written SQL;
 - `process.py`: every strategy as a whole `loaders run` process against a process running the
   hand-written SQL (wall time and peak RSS);
+- `dlt_compare.py`: the same jobs with dlt, the tool users would pick instead (Sling installs from
+  PyPI but cannot run here: it downloads the DuckDB CLI and its json extension at run time);
 - `engines.py`: the merge on DuckDB, SQLite, and PostgreSQL / MariaDB when LOADERS_TEST_POSTGRES_URL /
   LOADERS_TEST_MYSQL_URL are set (as `.ci/run` sets them);
 - `query_in_target.py`: a query source inside the target against the same query through Arrow
@@ -35,6 +37,7 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
     out = [
         ("in-process, every strategy, DuckDB", ["bench.py", *rows, "--repeat", "3"]),
         ("whole process, every strategy, DuckDB", ["process.py", *rows, "--repeat", "3"]),
+        ("whole process against dlt, every strategy, DuckDB", ["dlt_compare.py", *rows, "--repeat", "3"]),
         ("merge on every engine", ["engines.py", *rows, "--repeat", "2"]),
         ("query inside the target, DuckDB", ["query_in_target.py", "duckdb", "--rows", "100000" if quick else "1000000"]),
     ]  # fmt: skip
@@ -49,14 +52,15 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
     return out
 
 
-def ratios(text: str) -> dict[str, float]:
-    """strategy -> loaders / hand-written, from a bench.py or process.py table."""
+def ratios(text: str, column: int = 3) -> dict[str, float]:
+    """strategy -> the ratio in ``column`` (loaders / hand-written in bench.py and process.py, dlt /
+    hand-written in column 5 of dlt_compare.py)."""
     found = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) >= 4 and parts[0] in ("full", "append", "merge", "scd2", "cdc"):
+        if len(parts) > column and parts[0] in ("full", "append", "merge", "scd2", "cdc"):
             try:
-                found[parts[0]] = float(parts[3])
+                found[parts[0]] = float(parts[column])
             except ValueError:
                 continue
     return found
@@ -78,7 +82,7 @@ def chart(series: dict[str, dict[str, float]], path: Path) -> bool:
         ax.bar(xs, [values.get(s, 0) for s in strategies], width, label=name)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks([s + width * (len(series) - 1) / 2 for s in range(len(strategies))], strategies)
-    ax.set_ylabel("loaders / hand-written SQL")
+    ax.set_ylabel("time / hand-written SQL")
     ax.set_title("DuckDB, 200k rows into 1M (lower is better; 1.0 = hand-written)")
     ax.legend()
     fig.tight_layout()
@@ -98,8 +102,8 @@ def main() -> None:
         "",
         f"`make bench` ({'--quick, not a measurement' if a.quick else 'full size'}), {when}, "
         f"{platform.python_implementation()} {platform.python_version()}, {cores} cores, {platform.machine()}.",
-        "Every figure is a median of the repeats each script states; ratios are loaders / hand-written SQL",
-        "on the same engine in the same run.",
+        "Every figure is a median of the repeats each script states; ratios are loaders (or dlt) / hand-written",
+        "SQL on the same engine in the same run.",
         "",
     ]
     series: dict[str, dict[str, float]] = {}
@@ -112,6 +116,8 @@ def main() -> None:
         doc += [f"## {title}", "", f"`python benchmarks/{' '.join(args)}` ({took:.0f} s)", "", "```", text, "```", ""]
         if args[0] in ("bench.py", "process.py") and done.returncode == 0:
             series["in-process" if args[0] == "bench.py" else "whole process"] = ratios(text)
+        if args[0] == "dlt_compare.py" and done.returncode == 0:
+            series["dlt, whole process"] = ratios(text, column=5)
     if chart(series, RESULTS / "ratios.png"):
         doc += ["![loaders / hand-written, DuckDB](ratios.png)", ""]
     (RESULTS / "RESULTS.md").write_text("\n".join(doc))
