@@ -94,7 +94,9 @@ def main() -> None:
                 runs["hand"].append(one(strategy, work, "hand"))
                 runs["loaders"].append(one(strategy, work, "loaders"))
                 runs["dlt"].append(dlt_run(work, strategy))
-            med = {who: (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for who, r in runs.items()}
+            med = {
+                who: (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for who, r in runs.items()
+            }
             (hand, _), (ours, ours_mb), (theirs, theirs_mb) = med["hand"], med["loaders"], med["dlt"]
             print(
                 f"{strategy:9} {hand:6.2f}s {ours:7.2f}s {theirs:6.2f}s {ours / hand:13.2f} {theirs / hand:9.2f}"
