@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from loaders import progress
@@ -98,6 +97,8 @@ def _checked(reader: pa.RecordBatchReader, source: Source, keys: list[str], mart
       cannot identify a row the same way on every engine.
     """
     float_keys = [k for k in keys if pa.types.is_floating(reader.schema.field(k).type)]
+    if float_keys:
+        import pyarrow.compute as pc
 
     def batches() -> Iterator[pa.RecordBatch]:
         try:

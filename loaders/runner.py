@@ -329,7 +329,7 @@ class _Load:
             return source.sql(pushdown, self.target.dialect) if source.in_target else None
         formats = self.target.reads_files_in_place
         if formats and type(source) is FileSource and (fmt := source.in_place_format()) in formats:
-            reader = self.target.read_files_sql(list(source.dataset().files), fmt)
+            reader = self.target.read_files_sql(source.files(), fmt)
             return source.sql_over(reader, pushdown, self.target.dialect)
         return None
 

@@ -6,7 +6,6 @@ import contextlib
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from loaders.errors import SourceError
 from loaders.sources.base import Pushdown, Source
@@ -46,6 +45,8 @@ class ArrowSource(Source):
             return data
         if pushdown is not None and pushdown.value is not None and pushdown.column in data.column_names:
             # if the comparison does not type-check, the SQL filter in the runner still applies
+            import pyarrow.compute as pc
+
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 value = pushdown.value_for(data.schema.field(pushdown.column).type)
                 data = data.filter((pc.field(pushdown.column) > value) | pc.field(pushdown.column).is_null())

@@ -1,17 +1,24 @@
-"""Parquet, CSV and JSON-lines files, one file, a folder or a glob, read as a streamed Arrow dataset."""
+"""Parquet, CSV and JSON-lines files, one file, a folder or a glob, read as a streamed Arrow dataset.
+
+``pyarrow.dataset`` is imported only when the files are read here: it is the heaviest import of a
+load (several times pyarrow itself), and a target that reads Parquet in place (DuckDB) needs only the
+file list and the Parquet footers.
+"""
 
 from __future__ import annotations
 
 import glob
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from loaders.errors import SourceError
 from loaders.sources.base import Pushdown, Source
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 _FORMATS = {
     ".parquet": "parquet",
@@ -31,11 +38,19 @@ class FileSource(Source):
         self.base_dir = base_dir
         self.format = format
         self._dataset: ds.Dataset | None = None
+        #: the files, listed once per source, so one load sees one set of files
+        self._files: list[str] | None = None
+        self._parquet_schema: pa.Schema | None = None
 
     def describe(self) -> str:
         return self.path
 
     def files(self) -> list[str]:
+        if self._files is None:
+            self._files = self._list_files()
+        return self._files
+
+    def _list_files(self) -> list[str]:
         path = Path(self.path)
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
@@ -65,6 +80,8 @@ class FileSource(Source):
         return self._dataset
 
     def _open_dataset(self) -> ds.Dataset:
+        import pyarrow.dataset as ds
+
         files = self.files()
         fmt = self._format(files)
         arrow_format = "json" if fmt == "jsonl" else fmt
@@ -84,15 +101,26 @@ class FileSource(Source):
         """The format, when a target may read these files itself: Parquet, whose types are the file's
         own (a CSV's would be the engine's guess, not Arrow's), without NULL-typed columns (which a
         streamed batch types from the target table)."""
-        dataset = self.dataset()
-        if not isinstance(dataset.format, ds.ParquetFileFormat):
+        if self._format(self.files()) != "parquet":
             return None
-        return None if any(pa.types.is_null(f.type) for f in dataset.schema) else "parquet"
+        return None if any(pa.types.is_null(f.type) for f in self.parquet_schema()) else "parquet"
+
+    def parquet_schema(self) -> pa.Schema:
+        """The files' unified schema from their footers (no dataset, no data read)."""
+        if self._parquet_schema is None:
+            import pyarrow.parquet as pq
+
+            try:
+                schemas = [pq.read_schema(f) for f in self.files()]
+                self._parquet_schema = pa.unify_schemas(schemas, promote_options="permissive")
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as e:
+                raise SourceError(f"cannot read {self.path!r} as parquet: {e}") from None
+        return self._parquet_schema
 
     def sql_over(self, reader: str, pushdown: Pushdown | None, dialect: Any) -> tuple[str, dict[str, Any]]:
         """SELECT from the target's own reader of these files (``reader``, SQLAlchemy text) with the
         watermark filter the stream would apply; rows with a NULL cursor are kept for the NULL check."""
-        schema = self.dataset().schema
+        schema = self.parquet_schema()
         if pushdown is None or pushdown.value is None or pushdown.column not in schema.names:
             return f"SELECT * FROM {reader}", {}
         # with the column's type: a zoned column compares with the watermark's instant in UTC
@@ -100,6 +128,8 @@ class FileSource(Source):
         return f"SELECT * FROM {reader} WHERE {where}", params
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
+        import pyarrow.dataset as ds
+
         dataset = self.dataset()
         filter_ = None
         if pushdown is not None and pushdown.value is not None and pushdown.column in dataset.schema.names:
@@ -144,6 +174,7 @@ def _text_blocks(dataset: ds.Dataset, filter_: ds.Expression | None) -> Iterator
     CSV file held 230 MB of Arrow memory; block by block the peak was about 20 MB. A file without a
     column the others have (written before it was added) reads it as NULL."""
     import pyarrow.csv as pcsv
+    import pyarrow.dataset as ds
     import pyarrow.json as pjson
 
     schema = dataset.schema

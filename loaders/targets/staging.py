@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError
@@ -65,6 +64,8 @@ class Staging(Connections):
     def prepare_rows(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Make a batch's values acceptable to the driver: zoned timestamps become naive UTC where the
         engine has no zoned type (the driver would send the offset and the engine drop it)."""
+        import pyarrow.compute as pc  # here, not at import: a load that stages no Arrow never needs it
+
         if self.max_integer is not None:
             for f, a in zip(batch.schema, batch.columns, strict=True):
                 if pa.types.is_unsigned_integer(f.type) and (pc.max(a).as_py() or 0) > self.max_integer:
