@@ -10,6 +10,8 @@ Runs, each as its own process (so one's memory never weighs on the next):
   PyPI but cannot run here: it downloads the DuckDB CLI and its json extension at run time);
 - `engines.py`: the merge on DuckDB, SQLite, and PostgreSQL / MariaDB when LOADERS_TEST_POSTGRES_URL /
   LOADERS_TEST_MYSQL_URL are set (as `.ci/run` sets them);
+- `memory.py`: a 10M-row Parquet source loaded by every strategy, peak RSS (<= 1 GiB);
+- `scaling.py`: the same 200k batch into 1M and 10M rows (DuckDB; PostgreSQL when its URL is set);
 - `query_in_target.py`: a query source inside the target against the same query through Arrow
   (DuckDB; PostgreSQL when its URL is set).
 Each script's own output goes into RESULTS.md verbatim, with the command that reproduces it; the
@@ -42,6 +44,11 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
         ("query inside the target, DuckDB", ["query_in_target.py", "duckdb", "--rows", "100000" if quick else "1000000"]),
     ]  # fmt: skip
     pg = os.environ.get("LOADERS_TEST_POSTGRES_URL")
+    server = ["--pg", pg] if pg else []
+    out += [
+        ("a 10M-row source, every strategy, peak RSS", ["memory.py", "--rows", "1000000" if quick else "10000000", *server]),
+        ("the same batch into 1M and 10M rows", ["scaling.py", *(["--sizes", "100000", "1000000", "--batch", "20000"] if quick else []), *server]),
+    ]  # fmt: skip
     if pg:  # two databases are made on that server and dropped
         out.append(
             (
