@@ -271,7 +271,7 @@ class _Load:
     def apply(self, conn: sa.Connection, source: Any) -> None:
         """The load's steps, inside its transaction."""
         spec, mart, target, cursor = self.spec, self.mart, self.target, self.spec.cursor_column
-        watermark = self.state.read_watermark(conn, mart) if cursor else None
+        watermark = self.state.read_watermark(conn, mart, cursor) if cursor else None
         self.result.watermark_before = self.result.watermark_after = watermark
         bound = None if self.window else self.strategy.lower_bound(watermark)
         inclusive = self.strategy.keeps_rows_at_watermark()

@@ -138,11 +138,20 @@ class State:
         return self.target.describe_table(conn, TableRef(RUNS, self.schema)) is not None
 
     # ------------------------------------------------------------------ watermarks
-    def read_watermark(self, conn: sa.Connection, mart: str) -> Any:
-        row = conn.execute(
-            sa.select(self.watermarks.c.value, self.watermarks.c.value_type).where(self.watermarks.c.mart == mart)
-        ).first()
-        return None if row is None else decode(row[0], row[1])
+    def read_watermark(self, conn: sa.Connection, mart: str, cursor: str | None = None) -> Any:
+        """The mart's watermark. Given the cursor the mart has now, a watermark kept for another cursor
+        column is refused: compared with the new column it would skip rows or fail as a type error."""
+        w = self.watermarks
+        row = conn.execute(sa.select(w.c.value, w.c.value_type, w.c.cursor_column).where(w.c.mart == mart)).first()
+        if row is None:
+            return None
+        if cursor is not None and row[2] is not None and row[2] != cursor:
+            raise SpecError(
+                f"the stored watermark is for cursor column {row[2]!r}, and the mart's cursor is now {cursor!r}; "
+                f"run `loaders reset-watermark` for it (the next load then starts from the beginning)",
+                mart=mart,
+            )
+        return decode(row[0], row[1])
 
     def write_watermark(
         self, conn: sa.Connection, mart: str, table: str, column: str, value: Any, now: datetime

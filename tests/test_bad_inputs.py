@@ -154,6 +154,17 @@ def cursor_backwards(engine: Any, tmp: Path) -> Any:
 
 
 @case(
+    "the mart's cursor changed to another column (the stored watermark is the old column's)",
+    "a spec error naming both columns and `loaders reset-watermark`, nothing changed",
+    SpecError,
+    "stored watermark is for cursor column 'ts'.*now 'seq'.*reset-watermark",
+    setup=merged,
+)
+def cursor_column_changed(engine: Any, tmp: Path) -> Any:
+    return run(Merge(keys=["id"], cursor="seq"), [{"id": 9, "v": "x", "ts": TS, "seq": 5}], engine)
+
+
+@case(
     "cdc events for a key deleted earlier (an update, then a delete again)",
     "accepted: an update of a missing key inserts it, a delete of a missing key is a no-op",
     None,
