@@ -106,16 +106,22 @@ def timed(work: Path, run: Callable[[Path], object]) -> float:
 strategy_needs_watermark: list[Callable[[Path], None] | None] = [None]
 
 
-def seed_watermark(db: Path) -> None:
+def seed_watermark(url: str, mart: str = "plain", table: str = "plain", keep: bool = True) -> None:
+    """Copied files and server databases keep earlier runs' state: the mart's watermark is cleared and,
+    with ``keep``, set to the newest updated_at of the table, as a real second append run has it."""
     from loaders.state import State
     from loaders.targets import open_target
 
-    target = open_target(f"duckdb:///{db}")
+    target = open_target(url)
     with target.connect() as conn:
         state = State(target)
         state.ensure(conn)
-        max_ts = conn.exec_driver_sql("select max(updated_at) from plain").scalar()
-        state.write_watermark(conn, "plain", "plain", "updated_at", max_ts, datetime.now())
+        state.clear_watermark(conn, mart)
+        if keep:
+            newest = conn.exec_driver_sql(f"select max(updated_at) from {table}").scalar()
+            if isinstance(newest, str):  # SQLite keeps text
+                newest = datetime.fromisoformat(newest)
+            state.write_watermark(conn, mart, table, "updated_at", newest, datetime.now())
         conn.commit()
     target.close()
 
@@ -132,7 +138,9 @@ def main() -> None:
         build(work, args.rows, args.batch)
         print(f"{'strategy':<8} {'hand SQL':>9} {'loaders':>9} {'ratio':>6}   ({args.batch:,} rows into {args.rows:,})")
         for strategy in args.only or list(HAND):
-            strategy_needs_watermark[0] = seed_watermark if strategy == "append" else None
+            strategy_needs_watermark[0] = (
+                (lambda db: seed_watermark(f"duckdb:///{db}")) if strategy == "append" else None
+            )
             sql = HAND[strategy].format(batch=work / "batch.parquet", feed=work / "feed.parquet")
 
             def hand(db: Path, sql: str = sql) -> None:

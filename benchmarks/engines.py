@@ -21,10 +21,10 @@ import argparse
 import io
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
 from loaders import CDC, SCD2, Append, FullReload, Merge
-from loaders.state import State
-from loaders.targets import open_target
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench import seed_watermark  # noqa: E402
 
 COLS = ["id", "name", "city", "amount", "updated_at"]
 STRATEGIES = ["full", "append", "merge", "scd2", "cdc"]
@@ -113,23 +114,6 @@ def fresh_copy(url: str, name: str, base: pa.Table, unique: bool) -> None:
         if name != "duckdb":
             conn.exec_driver_sql(f"create {'unique ' if unique else ''}index ix_bench_run on bench_run (id)")
     e.dispose()
-
-
-def seed_watermark(url: str, mart: str, strategy: str) -> None:
-    """Server databases keep the state of earlier runs: every loaders run starts without a watermark,
-    except append, which a real second run gives the newest updated_at in the table."""
-    target = open_target(url)
-    with target.connect() as conn:
-        state = State(target)
-        state.ensure(conn)
-        state.clear_watermark(conn, mart)
-        if strategy == "append":
-            newest = conn.exec_driver_sql("select max(updated_at) from bench_run").scalar()
-            if isinstance(newest, str):  # SQLite keeps text
-                newest = datetime.fromisoformat(newest)
-            state.write_watermark(conn, mart, "bench_run", "updated_at", newest, datetime.now())
-        conn.commit()
-    target.close()
 
 
 # ---------------------------------------------------------------------- the hand-written side
@@ -312,7 +296,7 @@ def main() -> None:
                     hand.append(time.perf_counter() - start)
                     prints = [fingerprint(url, strategy)]
                     fresh_copy(url, name, base, unique=strategy == "cdc")
-                    seed_watermark(url, f"bench_{strategy}", strategy)
+                    seed_watermark(url, f"bench_{strategy}", "bench_run", keep=strategy == "append")
                     start = time.perf_counter()
                     loader(strategy)(rows, url)
                     ours.append(time.perf_counter() - start)

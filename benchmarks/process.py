@@ -58,7 +58,7 @@ def one(strategy: str, work: Path, who: str) -> tuple[float, float]:
     db = work / "run.duckdb"
     shutil.copy(work / "base.duckdb", db)
     if strategy == "append":  # a real second run has a watermark
-        seed_watermark(db)
+        seed_watermark(f"duckdb:///{db}")
     try:
         if who == "hand":
             sql = HAND[strategy].format(batch=work / "batch.parquet", feed=work / "feed.parquet")

@@ -19,30 +19,14 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import build, loaders_job  # noqa: E402
-
-from loaders.state import State  # noqa: E402
-from loaders.targets import open_target  # noqa: E402
+from bench import build, loaders_job, seed_watermark  # noqa: E402
 
 STRATEGIES = ["append", "merge", "scd2", "cdc"]
-
-
-def seed_watermark(url: str) -> None:
-    """A real second append run has a watermark: the newest updated_at of the table."""
-    target = open_target(url)
-    with target.connect() as conn:
-        state = State(target)
-        state.ensure(conn)
-        newest = conn.exec_driver_sql("select max(updated_at) from plain").scalar()
-        state.write_watermark(conn, "plain", "plain", "updated_at", newest, datetime.now())
-        conn.commit()
-    target.close()
 
 
 def pg_base(admin: sa.Engine, name: str, rows: int) -> None:
