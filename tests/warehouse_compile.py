@@ -150,10 +150,10 @@ def compiled_target(name: str, log: list[str]) -> Any:
                 stmt = compiled.statement if compiled is not None else None
                 table = getattr(getattr(stmt, "table", None), "name", None)
                 if isinstance(stmt, sa.Insert) and table == "_loaders_watermarks":
-                    self.catalog["_watermark"] = [params["value"], params["value_type"]]  # type: ignore[list-item]
+                    self.catalog["_watermark"] = [params[k] for k in ("value", "value_type", "cursor_column")]  # type: ignore[misc]
                 froms = {getattr(f, "name", None) for f in getattr(stmt, "get_final_froms", list)()}
                 if isinstance(stmt, sa.Select) and "_loaders_watermarks" in froms and "_watermark" in self.catalog:
-                    cursor.answer = (["value", "value_type"], [tuple(self.catalog["_watermark"])])
+                    cursor.answer = (["value", "value_type", "cursor_column"], [tuple(self.catalog["_watermark"])])
                 else:
                     cursor.answer = _answer(stmt)
 

@@ -1,38 +1,5 @@
 -- case: cursor
--- the first load's tables:
-CREATE TABLE `_loaders_watermarks` (
-	`mart` STRING(255) NOT NULL,
-	`target_table` STRING(512),
-	`cursor_column` STRING(255),
-	`value` STRING,
-	`value_type` STRING(32),
-	`updated_at` DATETIME
-);
-CREATE TABLE `_loaders_runs` (
-	`run_id` STRING(36) NOT NULL,
-	`mart` STRING(255),
-	`strategy` STRING(32),
-	`target_table` STRING(512),
-	`started_at` DATETIME,
-	`finished_at` DATETIME,
-	`status` STRING(16),
-	`rows_in` INT64,
-	`inserted` INT64,
-	`updated` INT64,
-	`deleted` INT64,
-	`closed` INT64,
-	`unchanged` INT64,
-	`watermark_before` STRING,
-	`watermark_after` STRING,
-	`error` STRING,
-	`batch_key` STRING(512),
-	`checks` STRING
-);
-CREATE TABLE `_loaders_batches` (
-	`mart` STRING(255) NOT NULL,
-	`batch_key` STRING(500) NOT NULL,
-	`run_id` STRING(36)
-);
+-- the first load's table:
 CREATE TABLE `g_append_cursor` (
 	`id` INT64,
 	`name` STRING,
@@ -41,7 +8,7 @@ CREATE TABLE `g_append_cursor` (
 	`seq` INT64
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`
+SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`, `_loaders_watermarks`.`cursor_column`
 FROM `_loaders_watermarks`
 WHERE `_loaders_watermarks`.`mart` = %(mart_1:STRING)s;
 CREATE TEMPORARY TABLE `_loaders_stage` (
@@ -67,40 +34,7 @@ ROLLBACK TRANSACTION;
 DROP TABLE IF EXISTS `_loaders_stage`;
 
 -- case: lookback
--- the first load's tables:
-CREATE TABLE `_loaders_watermarks` (
-	`mart` STRING(255) NOT NULL,
-	`target_table` STRING(512),
-	`cursor_column` STRING(255),
-	`value` STRING,
-	`value_type` STRING(32),
-	`updated_at` DATETIME
-);
-CREATE TABLE `_loaders_runs` (
-	`run_id` STRING(36) NOT NULL,
-	`mart` STRING(255),
-	`strategy` STRING(32),
-	`target_table` STRING(512),
-	`started_at` DATETIME,
-	`finished_at` DATETIME,
-	`status` STRING(16),
-	`rows_in` INT64,
-	`inserted` INT64,
-	`updated` INT64,
-	`deleted` INT64,
-	`closed` INT64,
-	`unchanged` INT64,
-	`watermark_before` STRING,
-	`watermark_after` STRING,
-	`error` STRING,
-	`batch_key` STRING(512),
-	`checks` STRING
-);
-CREATE TABLE `_loaders_batches` (
-	`mart` STRING(255) NOT NULL,
-	`batch_key` STRING(500) NOT NULL,
-	`run_id` STRING(36)
-);
+-- the first load's table:
 CREATE TABLE `g_append_lookback` (
 	`id` INT64,
 	`name` STRING,
@@ -109,7 +43,7 @@ CREATE TABLE `g_append_lookback` (
 	`seq` INT64
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`
+SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`, `_loaders_watermarks`.`cursor_column`
 FROM `_loaders_watermarks`
 WHERE `_loaders_watermarks`.`mart` = %(mart_1:STRING)s;
 CREATE TEMPORARY TABLE `_loaders_stage` (
@@ -146,40 +80,7 @@ ROLLBACK TRANSACTION;
 DROP TABLE IF EXISTS `_loaders_stage`;
 
 -- case: query_in_warehouse
--- the first load's tables:
-CREATE TABLE `_loaders_watermarks` (
-	`mart` STRING(255) NOT NULL,
-	`target_table` STRING(512),
-	`cursor_column` STRING(255),
-	`value` STRING,
-	`value_type` STRING(32),
-	`updated_at` DATETIME
-);
-CREATE TABLE `_loaders_runs` (
-	`run_id` STRING(36) NOT NULL,
-	`mart` STRING(255),
-	`strategy` STRING(32),
-	`target_table` STRING(512),
-	`started_at` DATETIME,
-	`finished_at` DATETIME,
-	`status` STRING(16),
-	`rows_in` INT64,
-	`inserted` INT64,
-	`updated` INT64,
-	`deleted` INT64,
-	`closed` INT64,
-	`unchanged` INT64,
-	`watermark_before` STRING,
-	`watermark_after` STRING,
-	`error` STRING,
-	`batch_key` STRING(512),
-	`checks` STRING
-);
-CREATE TABLE `_loaders_batches` (
-	`mart` STRING(255) NOT NULL,
-	`batch_key` STRING(500) NOT NULL,
-	`run_id` STRING(36)
-);
+-- the first load's table:
 CREATE TABLE `g_append_query_in_warehouse` (
 	`id` INT64,
 	`name` STRING,
@@ -188,7 +89,7 @@ CREATE TABLE `g_append_query_in_warehouse` (
 	`seq` INT64
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`
+SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`, `_loaders_watermarks`.`cursor_column`
 FROM `_loaders_watermarks`
 WHERE `_loaders_watermarks`.`mart` = %(mart_1:STRING)s;
 CREATE TEMPORARY TABLE `_loaders_stage` AS SELECT id, name, updated_at, op, seq FROM raw.customers WHERE %(watermark:DATETIME)s IS NULL OR updated_at > %(watermark:DATETIME)s;

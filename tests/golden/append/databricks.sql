@@ -1,44 +1,5 @@
 -- case: cursor
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart STRING NOT NULL,
-	target_table STRING,
-	cursor_column STRING,
-	value STRING,
-	value_type STRING,
-	updated_at TIMESTAMP_NTZ,
-	PRIMARY KEY (mart)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_runs (
-	run_id STRING NOT NULL,
-	mart STRING,
-	strategy STRING,
-	target_table STRING,
-	started_at TIMESTAMP_NTZ,
-	finished_at TIMESTAMP_NTZ,
-	status STRING,
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before STRING,
-	watermark_after STRING,
-	error STRING,
-	batch_key STRING,
-	checks STRING,
-	PRIMARY KEY (run_id)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_batches (
-	mart STRING NOT NULL,
-	batch_key STRING NOT NULL,
-	run_id STRING,
-	PRIMARY KEY (mart, batch_key)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the first load's table:
 CREATE TABLE g_append_cursor (
 	id BIGINT,
 	name STRING,
@@ -48,7 +9,7 @@ CREATE TABLE g_append_cursor (
 ) USING DELTA
 TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = :`mart_1`;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -74,46 +35,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: lookback
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart STRING NOT NULL,
-	target_table STRING,
-	cursor_column STRING,
-	value STRING,
-	value_type STRING,
-	updated_at TIMESTAMP_NTZ,
-	PRIMARY KEY (mart)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_runs (
-	run_id STRING NOT NULL,
-	mart STRING,
-	strategy STRING,
-	target_table STRING,
-	started_at TIMESTAMP_NTZ,
-	finished_at TIMESTAMP_NTZ,
-	status STRING,
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before STRING,
-	watermark_after STRING,
-	error STRING,
-	batch_key STRING,
-	checks STRING,
-	PRIMARY KEY (run_id)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_batches (
-	mart STRING NOT NULL,
-	batch_key STRING NOT NULL,
-	run_id STRING,
-	PRIMARY KEY (mart, batch_key)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the first load's table:
 CREATE TABLE g_append_lookback (
 	id BIGINT,
 	name STRING,
@@ -123,7 +45,7 @@ CREATE TABLE g_append_lookback (
 ) USING DELTA
 TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = :`mart_1`;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -160,46 +82,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: query_in_warehouse
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart STRING NOT NULL,
-	target_table STRING,
-	cursor_column STRING,
-	value STRING,
-	value_type STRING,
-	updated_at TIMESTAMP_NTZ,
-	PRIMARY KEY (mart)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_runs (
-	run_id STRING NOT NULL,
-	mart STRING,
-	strategy STRING,
-	target_table STRING,
-	started_at TIMESTAMP_NTZ,
-	finished_at TIMESTAMP_NTZ,
-	status STRING,
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before STRING,
-	watermark_after STRING,
-	error STRING,
-	batch_key STRING,
-	checks STRING,
-	PRIMARY KEY (run_id)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_batches (
-	mart STRING NOT NULL,
-	batch_key STRING NOT NULL,
-	run_id STRING,
-	PRIMARY KEY (mart, batch_key)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the first load's table:
 CREATE TABLE g_append_query_in_warehouse (
 	id BIGINT,
 	name STRING,
@@ -209,7 +92,7 @@ CREATE TABLE g_append_query_in_warehouse (
 ) USING DELTA
 TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = :`mart_1`;
 CREATE TEMPORARY TABLE _loaders_stage AS SELECT id, name, updated_at, op, seq FROM raw.customers WHERE :`watermark` IS NULL OR updated_at > :`watermark`;

@@ -1,5 +1,5 @@
 -- case: cursor
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -26,7 +26,7 @@ INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, fin
 DROP TEMPORARY TABLE IF EXISTS _loaders_stage;
 
 -- case: lookback
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (

@@ -1,41 +1,5 @@
 -- case: cursor
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value TEXT,
-	value_type VARCHAR(32),
-	updated_at datetime,
-	PRIMARY KEY (mart)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at datetime,
-	finished_at datetime,
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before TEXT,
-	watermark_after TEXT,
-	error TEXT,
-	batch_key VARCHAR(512),
-	checks TEXT,
-	PRIMARY KEY (run_id)
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36),
-	PRIMARY KEY (mart, batch_key)
-);
+-- the first load's table:
 CREATE TABLE g_append_cursor (
 	id BIGINT,
 	name TEXT,
@@ -44,7 +8,7 @@ CREATE TABLE g_append_cursor (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -70,43 +34,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: lookback
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value TEXT,
-	value_type VARCHAR(32),
-	updated_at datetime,
-	PRIMARY KEY (mart)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at datetime,
-	finished_at datetime,
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before TEXT,
-	watermark_after TEXT,
-	error TEXT,
-	batch_key VARCHAR(512),
-	checks TEXT,
-	PRIMARY KEY (run_id)
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36),
-	PRIMARY KEY (mart, batch_key)
-);
+-- the first load's table:
 CREATE TABLE g_append_lookback (
 	id BIGINT,
 	name TEXT,
@@ -115,7 +43,7 @@ CREATE TABLE g_append_lookback (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -152,43 +80,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: query_in_warehouse
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value TEXT,
-	value_type VARCHAR(32),
-	updated_at datetime,
-	PRIMARY KEY (mart)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at datetime,
-	finished_at datetime,
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before TEXT,
-	watermark_after TEXT,
-	error TEXT,
-	batch_key VARCHAR(512),
-	checks TEXT,
-	PRIMARY KEY (run_id)
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36),
-	PRIMARY KEY (mart, batch_key)
-);
+-- the first load's table:
 CREATE TABLE g_append_query_in_warehouse (
 	id BIGINT,
 	name TEXT,
@@ -197,7 +89,7 @@ CREATE TABLE g_append_query_in_warehouse (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage AS SELECT id, name, updated_at, op, seq FROM raw.customers WHERE %(watermark)s IS NULL OR updated_at > %(watermark)s;

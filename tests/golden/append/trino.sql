@@ -1,38 +1,5 @@
 -- case: cursor
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_append_cursor (
 	id BIGINT,
 	name VARCHAR,
@@ -41,7 +8,7 @@ CREATE TABLE g_append_cursor (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TABLE _loaders_stage (
@@ -67,40 +34,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: lookback
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_append_lookback (
 	id BIGINT,
 	name VARCHAR,
@@ -109,7 +43,7 @@ CREATE TABLE g_append_lookback (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TABLE _loaders_stage (
@@ -146,40 +80,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: query_in_warehouse
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_append_query_in_warehouse (
 	id BIGINT,
 	name VARCHAR,
@@ -188,7 +89,7 @@ CREATE TABLE g_append_query_in_warehouse (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TABLE _loaders_stage AS SELECT id, name, updated_at, op, seq FROM raw.customers WHERE %(watermark)s IS NULL OR updated_at > %(watermark)s;

@@ -1,38 +1,5 @@
 -- case: hard
--- the first load's tables:
-CREATE TABLE `_loaders_watermarks` (
-	`mart` STRING(255) NOT NULL,
-	`target_table` STRING(512),
-	`cursor_column` STRING(255),
-	`value` STRING,
-	`value_type` STRING(32),
-	`updated_at` DATETIME
-);
-CREATE TABLE `_loaders_runs` (
-	`run_id` STRING(36) NOT NULL,
-	`mart` STRING(255),
-	`strategy` STRING(32),
-	`target_table` STRING(512),
-	`started_at` DATETIME,
-	`finished_at` DATETIME,
-	`status` STRING(16),
-	`rows_in` INT64,
-	`inserted` INT64,
-	`updated` INT64,
-	`deleted` INT64,
-	`closed` INT64,
-	`unchanged` INT64,
-	`watermark_before` STRING,
-	`watermark_after` STRING,
-	`error` STRING,
-	`batch_key` STRING(512),
-	`checks` STRING
-);
-CREATE TABLE `_loaders_batches` (
-	`mart` STRING(255) NOT NULL,
-	`batch_key` STRING(500) NOT NULL,
-	`run_id` STRING(36)
-);
+-- the first load's table:
 CREATE TABLE `g_cdc_hard` (
 	`id` INT64,
 	`name` STRING,
@@ -40,7 +7,7 @@ CREATE TABLE `g_cdc_hard` (
 	`seq` INT64
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`
+SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`, `_loaders_watermarks`.`cursor_column`
 FROM `_loaders_watermarks`
 WHERE `_loaders_watermarks`.`mart` = %(mart_1:STRING)s;
 CREATE TEMPORARY TABLE `_loaders_stage` (
@@ -92,40 +59,7 @@ DROP TABLE IF EXISTS `_loaders_stage`;
 DROP TABLE IF EXISTS `_loaders_stage_batch`;
 
 -- case: soft
--- the first load's tables:
-CREATE TABLE `_loaders_watermarks` (
-	`mart` STRING(255) NOT NULL,
-	`target_table` STRING(512),
-	`cursor_column` STRING(255),
-	`value` STRING,
-	`value_type` STRING(32),
-	`updated_at` DATETIME
-);
-CREATE TABLE `_loaders_runs` (
-	`run_id` STRING(36) NOT NULL,
-	`mart` STRING(255),
-	`strategy` STRING(32),
-	`target_table` STRING(512),
-	`started_at` DATETIME,
-	`finished_at` DATETIME,
-	`status` STRING(16),
-	`rows_in` INT64,
-	`inserted` INT64,
-	`updated` INT64,
-	`deleted` INT64,
-	`closed` INT64,
-	`unchanged` INT64,
-	`watermark_before` STRING,
-	`watermark_after` STRING,
-	`error` STRING,
-	`batch_key` STRING(512),
-	`checks` STRING
-);
-CREATE TABLE `_loaders_batches` (
-	`mart` STRING(255) NOT NULL,
-	`batch_key` STRING(500) NOT NULL,
-	`run_id` STRING(36)
-);
+-- the first load's table:
 CREATE TABLE `g_cdc_soft` (
 	`id` INT64,
 	`name` STRING,
@@ -134,7 +68,7 @@ CREATE TABLE `g_cdc_soft` (
 	`_deleted` BOOL
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`
+SELECT `_loaders_watermarks`.`value`, `_loaders_watermarks`.`value_type`, `_loaders_watermarks`.`cursor_column`
 FROM `_loaders_watermarks`
 WHERE `_loaders_watermarks`.`mart` = %(mart_1:STRING)s;
 CREATE TEMPORARY TABLE `_loaders_stage` (

@@ -1,44 +1,5 @@
 -- case: hard
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart STRING NOT NULL,
-	target_table STRING,
-	cursor_column STRING,
-	value STRING,
-	value_type STRING,
-	updated_at TIMESTAMP_NTZ,
-	PRIMARY KEY (mart)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_runs (
-	run_id STRING NOT NULL,
-	mart STRING,
-	strategy STRING,
-	target_table STRING,
-	started_at TIMESTAMP_NTZ,
-	finished_at TIMESTAMP_NTZ,
-	status STRING,
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before STRING,
-	watermark_after STRING,
-	error STRING,
-	batch_key STRING,
-	checks STRING,
-	PRIMARY KEY (run_id)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_batches (
-	mart STRING NOT NULL,
-	batch_key STRING NOT NULL,
-	run_id STRING,
-	PRIMARY KEY (mart, batch_key)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the first load's table:
 CREATE TABLE g_cdc_hard (
 	id BIGINT,
 	name STRING,
@@ -47,7 +8,7 @@ CREATE TABLE g_cdc_hard (
 ) USING DELTA
 TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = :`mart_1`;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -101,46 +62,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart STRING NOT NULL,
-	target_table STRING,
-	cursor_column STRING,
-	value STRING,
-	value_type STRING,
-	updated_at TIMESTAMP_NTZ,
-	PRIMARY KEY (mart)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_runs (
-	run_id STRING NOT NULL,
-	mart STRING,
-	strategy STRING,
-	target_table STRING,
-	started_at TIMESTAMP_NTZ,
-	finished_at TIMESTAMP_NTZ,
-	status STRING,
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before STRING,
-	watermark_after STRING,
-	error STRING,
-	batch_key STRING,
-	checks STRING,
-	PRIMARY KEY (run_id)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
-CREATE TABLE _loaders_batches (
-	mart STRING NOT NULL,
-	batch_key STRING NOT NULL,
-	run_id STRING,
-	PRIMARY KEY (mart, batch_key)
-) USING DELTA
-TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
+-- the first load's table:
 CREATE TABLE g_cdc_soft (
 	id BIGINT,
 	name STRING,
@@ -150,7 +72,7 @@ CREATE TABLE g_cdc_soft (
 ) USING DELTA
 TBLPROPERTIES('delta.feature.allowColumnDefaults' = 'enabled');
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = :`mart_1`;
 CREATE TEMPORARY TABLE _loaders_stage (

@@ -1,5 +1,5 @@
 -- case: hard
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -52,7 +52,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
 CREATE TEMPORARY TABLE _loaders_stage (

@@ -1,41 +1,5 @@
 -- case: hard
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value TEXT,
-	value_type VARCHAR(32),
-	updated_at datetime,
-	PRIMARY KEY (mart)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at datetime,
-	finished_at datetime,
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before TEXT,
-	watermark_after TEXT,
-	error TEXT,
-	batch_key VARCHAR(512),
-	checks TEXT,
-	PRIMARY KEY (run_id)
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36),
-	PRIMARY KEY (mart, batch_key)
-);
+-- the first load's table:
 CREATE TABLE g_cdc_hard (
 	id BIGINT,
 	name TEXT,
@@ -43,7 +7,7 @@ CREATE TABLE g_cdc_hard (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -95,43 +59,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value TEXT,
-	value_type VARCHAR(32),
-	updated_at datetime,
-	PRIMARY KEY (mart)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at datetime,
-	finished_at datetime,
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before TEXT,
-	watermark_after TEXT,
-	error TEXT,
-	batch_key VARCHAR(512),
-	checks TEXT,
-	PRIMARY KEY (run_id)
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36),
-	PRIMARY KEY (mart, batch_key)
-);
+-- the first load's table:
 CREATE TABLE g_cdc_soft (
 	id BIGINT,
 	name TEXT,
@@ -140,7 +68,7 @@ CREATE TABLE g_cdc_soft (
 	_deleted BOOLEAN
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TEMPORARY TABLE _loaders_stage (

@@ -1,6 +1,6 @@
 -- case: hard
 BEGIN IMMEDIATE;
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;
 CREATE TEMPORARY TABLE _loaders_stage (
@@ -56,7 +56,7 @@ DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
 BEGIN IMMEDIATE;
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = ?;
 CREATE TEMPORARY TABLE _loaders_stage (

@@ -1,38 +1,5 @@
 -- case: hard
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_cdc_hard (
 	id BIGINT,
 	name VARCHAR,
@@ -40,7 +7,7 @@ CREATE TABLE g_cdc_hard (
 	seq BIGINT
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TABLE _loaders_stage (
@@ -94,40 +61,7 @@ DROP TABLE IF EXISTS _loaders_stage;
 DROP TABLE IF EXISTS _loaders_stage_batch;
 
 -- case: soft
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_cdc_soft (
 	id BIGINT,
 	name VARCHAR,
@@ -136,7 +70,7 @@ CREATE TABLE g_cdc_soft (
 	_deleted BOOLEAN
 );
 -- the second load (a plan, so it ends in ROLLBACK):
-SELECT _loaders_watermarks.value, _loaders_watermarks.value_type
+SELECT _loaders_watermarks.value, _loaders_watermarks.value_type, _loaders_watermarks.cursor_column
 FROM _loaders_watermarks
 WHERE _loaders_watermarks.mart = %(mart_1)s;
 CREATE TABLE _loaders_stage (

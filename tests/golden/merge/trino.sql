@@ -1,38 +1,5 @@
 -- case: auto
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_merge_auto (
 	id BIGINT,
 	name VARCHAR,
@@ -71,40 +38,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: delete_missing
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_merge_delete_missing (
 	id BIGINT,
 	name VARCHAR,
@@ -146,40 +80,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: update_insert
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_merge_update_insert (
 	id BIGINT,
 	name VARCHAR,
@@ -217,40 +118,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: delete_insert
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_merge_delete_insert (
 	id BIGINT,
 	name VARCHAR,
@@ -285,40 +153,7 @@ ROLLBACK;
 DROP TABLE IF EXISTS _loaders_stage;
 
 -- case: merge
--- the first load's tables:
-CREATE TABLE _loaders_watermarks (
-	mart VARCHAR(255) NOT NULL,
-	target_table VARCHAR(512),
-	cursor_column VARCHAR(255),
-	value VARCHAR,
-	value_type VARCHAR(32),
-	updated_at TIMESTAMP(6)
-);
-CREATE TABLE _loaders_runs (
-	run_id VARCHAR(36) NOT NULL,
-	mart VARCHAR(255),
-	strategy VARCHAR(32),
-	target_table VARCHAR(512),
-	started_at TIMESTAMP(6),
-	finished_at TIMESTAMP(6),
-	status VARCHAR(16),
-	rows_in BIGINT,
-	inserted BIGINT,
-	updated BIGINT,
-	deleted BIGINT,
-	closed BIGINT,
-	unchanged BIGINT,
-	watermark_before VARCHAR,
-	watermark_after VARCHAR,
-	error VARCHAR,
-	batch_key VARCHAR(512),
-	checks VARCHAR
-);
-CREATE TABLE _loaders_batches (
-	mart VARCHAR(255) NOT NULL,
-	batch_key VARCHAR(500) NOT NULL,
-	run_id VARCHAR(36)
-);
+-- the first load's table:
 CREATE TABLE g_merge_merge (
 	id BIGINT,
 	name VARCHAR,
