@@ -32,7 +32,7 @@ def build(path: Path, rows: int) -> float:
         select range as id, 'customer name ' || range as name, ['Oslo','Lyon','Ghent','Turin'][range % 4 + 1] as city,
                (range % 100000) / 10.0 as amount, timestamp '2026-01-01' + to_seconds(range::bigint) as updated_at,
                case when range % 10 = 0 then 'd' else 'u' end as op, range as lsn,
-               repeat(chr(97 + range % 26), 60) || ' remark ' || range as note
+               repeat(chr((97 + range % 26)::integer), 60) || ' remark ' || range as note
         from range({rows})) to '{path}' (format parquet)""")
     arrow_bytes = con.execute(f"select sum(total_uncompressed_size) from parquet_metadata('{path}')").fetchone()[0]
     con.close()
