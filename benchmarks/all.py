@@ -8,7 +8,7 @@ Runs, each as its own process (so one's memory never weighs on the next):
   hand-written SQL (wall time and peak RSS);
 - `dlt_compare.py`: the same jobs with dlt, the tool users would pick instead (Sling installs from
   PyPI but cannot run here: it downloads the DuckDB CLI and its json extension at run time);
-- `engines.py`: the merge on DuckDB, SQLite, and PostgreSQL / MariaDB when LOADERS_TEST_POSTGRES_URL /
+- `engines.py`: every strategy on DuckDB, SQLite, and PostgreSQL / MariaDB when LOADERS_TEST_POSTGRES_URL /
   LOADERS_TEST_MYSQL_URL are set (as `.ci/run` sets them);
 - `memory.py`: a 10M-row Parquet source loaded by every strategy, peak RSS (<= 1 GiB);
 - `scaling.py`: the same 200k batch into 1M and 10M rows (DuckDB; PostgreSQL when its URL is set);
@@ -40,7 +40,7 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
         ("in-process, every strategy, DuckDB", ["bench.py", *rows, "--repeat", "3"]),
         ("whole process, every strategy, DuckDB", ["process.py", *rows, "--repeat", "3"]),
         ("whole process against dlt, every strategy, DuckDB", ["dlt_compare.py", *rows, "--repeat", "3"]),
-        ("merge on every engine", ["engines.py", *rows, "--repeat", "2"]),
+        ("every strategy on every engine", ["engines.py", *rows, "--repeat", "2"]),
         ("query inside the target, DuckDB", ["query_in_target.py", "duckdb", "--rows", "100000" if quick else "1000000"]),
     ]  # fmt: skip
     pg = os.environ.get("LOADERS_TEST_POSTGRES_URL")

@@ -38,8 +38,28 @@ class PostgresTarget(Target):
     supports_upsert: ClassVar[bool] = True
     stages_queries_in_place: ClassVar[bool] = True
 
+    #: the planner's cost of a random page read for this adapter's sessions, where nobody has tuned it
+    #: (the server default, 4, assumes spinning disks): with it a 200k-row keyed load into a 10M-row
+    #: table hashed all 10M rows (spilling to temp files) instead of probing the key index, and cost
+    #: the table, not the batch (scd2: 20 s at 10M rows against 2.8 s at 1M)
+    random_page_cost: ClassVar[float] = 1.1
+
     def create_engine(self, url: str) -> sa.Engine:
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "connect", self._tune_session)
+        return engine
+
+    def _tune_session(self, dbapi_conn: Any, record: Any) -> None:
+        """SSD costs for this session only, unless a DBA has set ``random_page_cost`` (server, role,
+        database or the URL's ``options``): then theirs stands."""
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("select current_setting('random_page_cost')::float8 = 4")
+            if cursor.fetchone()[0]:
+                cursor.execute(f"set random_page_cost = {self.random_page_cost}")
+        finally:
+            cursor.close()
+        dbapi_conn.commit()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[sa.Connection]:
