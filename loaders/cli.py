@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from loaders.errors import LoaderError, SpecError
@@ -68,7 +69,7 @@ def _main(
 def _fail(error: BaseException, code: int) -> None:
     if DEBUG["on"]:
         err.print_exception()
-    err.print(f"[red]error:[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -88,16 +89,16 @@ def _fmt(value: Any) -> str:
 
 def _summary(name: str, outcome: LoadResult | LoaderError) -> str:
     if isinstance(outcome, LoaderError):
-        return f"[red]✗ {name}[/red]  {str(outcome).removeprefix(f'mart {name}: ')}"
+        return f"[red]✗ {escape(name)}[/red]  {escape(str(outcome).removeprefix(f'mart {name}: '))}"
     r = outcome
     parts = [f"{k} {getattr(r, k)}" for k in ("inserted", "updated", "deleted", "closed", "unchanged")]
     wm = f"  watermark {_fmt(r.watermark_after)}" if r.watermark_after is not None else ""
     mark = "[green]✓[/green]" if r.status == "success" else "[cyan]~[/cyan]"
-    warnings = "".join(
-        f"\n    [yellow]! {c['name']}: {c['detail']}[/yellow]" for c in r.checks if c["status"] == "warn"
-    )
-    skipped = f"  [dim]({r.error})[/dim]" if r.status == "skipped" else ""
-    return f"{mark} {name} ({r.strategy} → {r.table})  {', '.join(parts)}{wm}  {r.seconds:.2f}s{skipped}{warnings}"
+    warned = [c for c in r.checks if c["status"] == "warn"]
+    warnings = "".join(f"\n    [yellow]! {escape(c['name'])}: {escape(c['detail'])}[/yellow]" for c in warned)
+    skipped = f"  [dim]({escape(r.error or '')})[/dim]" if r.status == "skipped" else ""
+    where = f"{escape(name)} ({r.strategy} → {escape(r.table)})"
+    return f"{mark} {where}  {', '.join(parts)}{wm}  {r.seconds:.2f}s{skipped}{warnings}"
 
 
 def _run(
@@ -125,7 +126,7 @@ def _run(
         out.print(_summary(name, outcome), highlight=False, soft_wrap=True)
         if plan and show_sql and isinstance(outcome, LoadResult):
             for statement in outcome.sql:
-                out.print(f"    [dim]{statement};[/dim]", highlight=False, soft_wrap=True)
+                out.print(f"    [dim]{escape(statement)};[/dim]", highlight=False, soft_wrap=True)
 
     from loaders.progress import listening
 
@@ -263,7 +264,8 @@ def reset_watermark(
     except LoaderError as e:
         _fail(e, 1)
         return
-    out.print(f"{mart}: watermark {_fmt(before) or '(none)'} → {_fmt(after) or '(none)'}", highlight=False)
+    shown = [escape(_fmt(v) or '(none)') for v in (before, after)]
+    out.print(f"{escape(mart)}: watermark {shown[0]} → {shown[1]}", highlight=False)
 
 
 @app.command("compare")
@@ -319,7 +321,7 @@ def validate(path: MartsFile) -> None:
     """Check the marts file only: options, strategies, required keys. Touches no database."""
     project = _project(path)
     for name, spec in project.marts.items():
-        out.print(f"[green]✓[/green] {name}: {spec.strategy} → {spec.table or name}", highlight=False)
+        out.print(f"[green]✓[/green] {escape(name)}: {spec.strategy} → {escape(spec.table or name)}", highlight=False)
     out.print(f"{len(project.marts)} marts valid", highlight=False)
 
 

@@ -201,3 +201,17 @@ def test_progress_line_counts_rows_per_mart() -> None:
     assert shown[-1].startswith("loading a: 1,500 rows read (") and shown[-1].endswith(" rows/s)")
     reading.done("a")
     assert shown[-1] == "loading…"
+
+
+def test_brackets_in_sql_are_printed_as_written(tmp_path: Path) -> None:
+    """The CLI prints with rich: SQL, names and errors are escaped, so `[ids]` is not read as markup."""
+    (tmp_path / "marts.yaml").write_text(
+        "target: duckdb:///wh.duckdb\n"
+        "marts:\n"
+        "  lists:\n"
+        "    strategy: full\n"
+        "    source: {query: 'select 1 as id, [ids] as ids from (select 2 as ids)'}\n"
+    )
+    result = runner.invoke(app, ["plan", str(tmp_path / "marts.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "select 1 as id, [ids] as ids from (select 2 as ids)" in result.output

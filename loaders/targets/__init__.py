@@ -33,6 +33,8 @@ TARGETS: dict[str, str] = {
     "databricks": "loaders.targets.databricks:DatabricksTarget",
     "trino": "loaders.targets.trino:TrinoTarget",
 }
+#: warehouses whose SQLAlchemy dialect comes with an extra of the same name (pip install 'loaders[NAME]')
+EXTRAS = ("snowflake", "bigquery", "databricks", "trino")
 #: names for ``?loaders_adapter=NAME`` in a target URL, to force an adapter (e.g. the generic one)
 ADAPTERS: dict[str, str] = {"generic": "loaders.targets.generic:GenericTarget", **TARGETS}
 
@@ -66,4 +68,6 @@ def open_target(url: str) -> Target:
     try:
         return adapter_class(path)(url, lock_timeout=lock_timeout)
     except (ImportError, sa.exc.NoSuchModuleError) as e:
-        raise UnsupportedByTarget(f"cannot open {parsed.render_as_string(hide_password=True)}: {e}") from None
+        backend = parsed.get_backend_name()
+        hint = f"; install its dialect: pip install 'loaders[{backend}]'" if backend in EXTRAS else ""
+        raise UnsupportedByTarget(f"cannot open {parsed.render_as_string(hide_password=True)}: {e}{hint}") from None
