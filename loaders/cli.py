@@ -264,7 +264,7 @@ def reset_watermark(
     except LoaderError as e:
         _fail(e, 1)
         return
-    shown = [escape(_fmt(v) or '(none)') for v in (before, after)]
+    shown = [escape(_fmt(v) or "(none)") for v in (before, after)]
     out.print(f"{escape(mart)}: watermark {shown[0]} → {shown[1]}", highlight=False)
 
 
