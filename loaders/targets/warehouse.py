@@ -84,11 +84,6 @@ class WarehouseTarget(Target):
     def temp_prefixes(self) -> list[str]:
         return ["TEMPORARY"] if self.temp_tables else []
 
-    def stage(self, conn: sa.Connection, reader: Any, name: str, keys: Sequence[str] = ()) -> Staged:
-        staged = super().stage(conn, reader, name, keys)
-        staged.table._prefixes = self.temp_prefixes()  # what the portable path made, for the record
-        return staged
-
     def create_temp(self, conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> None:
         table._prefixes = self.temp_prefixes()
         self.remember(conn, table.name)
@@ -107,9 +102,9 @@ class WarehouseTarget(Target):
     ) -> Staged:
         """``CREATE TEMPORARY TABLE stage AS <query>``: the warehouse's normal path, no row leaves it."""
         quoted = self.dialect.identifier_preparer.quote(name)
-        temporary = " ".join(self.temp_prefixes())
+        create = "CREATE TEMPORARY TABLE" if self.temp_tables else "CREATE TABLE"
         self.remember(conn, name)
-        conn.execute(sa.text(f"CREATE {temporary} TABLE {quoted} AS {query}".replace("  ", " ")).bindparams(**params))
+        conn.execute(sa.text(f"{create} {quoted} AS {query}").bindparams(**params))
         return self.described_stage(conn, name, keys)
 
     def drop_temp(self, conn: sa.Connection, table: sa.Table) -> None:
