@@ -13,15 +13,16 @@ memory follows the row group, not the file. Each strategy loads the whole file i
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
 import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from process import measured  # noqa: E402
 
 GIB = 1024
 
@@ -49,15 +50,6 @@ def marts(source: str) -> dict[str, dict[str, object]]:
         "cdc": {"strategy": "cdc", "table": "t_cdc", "keys": ["id"], "sequence": "lsn", "op_column": "op",
                 "source": {"path": source}},
     }  # fmt: skip
-
-
-def measured(args: list[str], work: Path) -> tuple[float, float]:
-    report = work / "time.txt"
-    start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(report), *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
-    return time.perf_counter() - start, int(report.read_text().split()[-1]) / 1024
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def measured(args: list[str], work: Path) -> tuple[float, float]:
     done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(report), *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:3])} failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"{' '.join(args[:3])} failed: {done.stdout[-1500:]} {done.stderr[-2000:]}")
     return seconds, int(report.read_text().split()[-1]) / 1024
 
 

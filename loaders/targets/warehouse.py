@@ -87,7 +87,11 @@ class WarehouseTarget(Target):
     def create_temp(self, conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> None:
         table._prefixes = self.temp_prefixes()
         self.remember(conn, table.name)
-        conn.execute(sa.schema.CreateTable(table))
+        conn.exec_driver_sql(self.temp_table_ddl(table))
+
+    def temp_table_ddl(self, table: sa.Table) -> str:
+        """CREATE [TEMPORARY] TABLE for a stage, as the dialect writes it."""
+        return str(sa.schema.CreateTable(table).compile(dialect=self.dialect))
 
     def create_temp_as(
         self, conn: sa.Connection, name: str, select: sa.Select[Any], keys: Sequence[str] = ()
