@@ -8,20 +8,25 @@ Separate from the runner so the rules for *which* rows take part in a load read 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders import progress
 from loaders.errors import DataContractError, LoaderError, SourceError, SpecError, TargetError, first_line
+from loaders.lazy import lazy
 from loaders.sources import Pushdown, QuerySource, Source
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from loaders.strategies import Strategy
     from loaders.targets import Staged, Target
+else:
+    pa = lazy("pyarrow")
 
 
 def open_source(source: Source, pushdown: Pushdown | None, strategy: Strategy[Any], mart: str) -> pa.RecordBatchReader:
@@ -53,14 +58,8 @@ def stage_in_target(
     contract as a streamed source. What the engine refuses is the source's fault (a SourceError naming
     the mart and the source); a lost connection stays the target's, so it is retried."""
     query, params = sql
-    try:
+    with read_by_target(target, source, mart):
         staged = target.stage_query(conn, query, params, name, strategy.spec.keys)
-    except sa.exc.DBAPIError as e:
-        orig = e.orig if e.orig is not None else e
-        if e.connection_invalidated or target.classify(orig) is not TargetError:
-            raise
-        what = "query on the target failed" if isinstance(source, QuerySource) else f"cannot read {source.describe()}"
-        raise SourceError(f"{what}: {first_line(orig)}", mart=mart) from None
     check_columns([c.name for c in staged.columns], strategy, mart)
     for key in strategy.spec.keys:  # as the stream checks each batch: NaN cannot identify a row
         nan = target.is_nan(staged.table.c[key])
@@ -68,6 +67,21 @@ def stage_in_target(
             raise DataContractError(f"key column {key!r} has NaN in this batch; NaN cannot identify a row", mart=mart)
     progress.rows_read(mart, staged.rows)  # all at once: the engine read them
     return staged
+
+
+@contextmanager
+def read_by_target(target: Target, source: Source, mart: str) -> Iterator[None]:
+    """What the engine refuses while it reads the source itself (a query, files in place) is the
+    source's fault: a SourceError naming the mart and the source. A lost connection stays the
+    target's, so it is retried."""
+    try:
+        yield
+    except sa.exc.DBAPIError as e:
+        orig = e.orig if e.orig is not None else e
+        if e.connection_invalidated or target.classify(orig) is not TargetError:
+            raise
+        what = "query on the target failed" if isinstance(source, QuerySource) else f"cannot read {source.describe()}"
+        raise SourceError(f"{what}: {first_line(orig)}", mart=mart) from None
 
 
 def check_columns(names: list[str], strategy: Strategy[Any], mart: str) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
-
-from pydantic import TypeAdapter
 
 
 def utcnow() -> datetime:
@@ -62,9 +61,15 @@ class LoadResult(Counts):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly (for XCom and --json): datetimes, dates and decimals as strings."""
-        out: dict[str, Any] = _DUMP.dump_python(self, mode="json")
+        out: dict[str, Any] = _dump().dump_python(self, mode="json")
         out["seconds"] = round(self.seconds, 3)
         return out
 
 
-_DUMP = TypeAdapter(LoadResult)
+@cache
+def _dump() -> Any:
+    """Built on first use: pydantic's adapter costs 0.06 s of every process's start-up otherwise, and a
+    `loaders run` that prints no JSON never needs it."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(LoadResult)

@@ -28,7 +28,7 @@ from loaders.sources import FileSource, Pushdown, QuerySource, as_source
 from loaders.spec import MartBase
 from loaders.strategies import LoadContext, Strategy, for_spec
 from loaders.targets import TableRef, Target, open_target
-from loaders.targets.columns import INTROSPECTING
+from loaders.targets.columns import INTROSPECTING, NULL
 from loaders.urls import resolve_url, same_database
 
 log = logging.getLogger("loaders")
@@ -277,7 +277,7 @@ class _Load:
         inclusive = self.strategy.keeps_rows_at_watermark()
         pushdown = Pushdown(cursor, bound, inclusive) if cursor and bound is not None else None
         stage = f"_loaders_stage_{self.result.run_id[:8]}"
-        in_target = self.in_target_sql(source, pushdown)
+        in_target = self.in_target_sql(conn, source, pushdown)
         if in_target is not None:
             staged = batches.stage_in_target(conn, target, in_target, source, self.strategy, stage, mart)
         else:
@@ -319,18 +319,25 @@ class _Load:
         for temp in {staged.table.name: staged.table, batch.name: batch}.values():
             target.drop_temp(conn, temp)
 
-    def in_target_sql(self, source: Any, pushdown: Pushdown | None) -> tuple[str, dict[str, Any]] | None:
+    def in_target_sql(
+        self, conn: sa.Connection, source: Any, pushdown: Pushdown | None
+    ) -> tuple[str, dict[str, Any]] | None:
         """The batch as SQL the target runs itself, when it can: a query source without a URL (or with
-        the target's own database), or files the engine reads in place (DuckDB and Parquet). None:
-        the source is read here and staged as Arrow."""
+        the target's own database), or files the engine reads in place (DuckDB and Parquet without an
+        all-NULL column, which a streamed batch types from the target table). None: the source is
+        read here and staged as Arrow."""
         if isinstance(source, QuerySource):
             if source.url is not None and same_database(source.url, self.target.url):
                 source.in_target = True
             return source.sql(pushdown, self.target.dialect) if source.in_target else None
         formats = self.target.reads_files_in_place
         if formats and type(source) is FileSource and (fmt := source.in_place_format()) in formats:
+            with batches.read_by_target(self.target, source, self.mart):
+                columns = self.target.describe_files(conn, source.files(), fmt)
+            if any(c.family == NULL for c in columns):
+                return None
             reader = self.target.read_files_sql(source.files(), fmt)
-            return source.sql_over(reader, pushdown, self.target.dialect)
+            return source.sql_over(reader, pushdown, self.target.dialect, columns)
         return None
 
     def advance_watermark(self, conn: sa.Connection, batch: sa.Table, cursor: str, before: Any) -> None:

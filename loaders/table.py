@@ -10,16 +10,20 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError, SchemaChangeError
+from loaders.lazy import lazy
 from loaders.targets.columns import Column, TableRef, fits
 from loaders.targets.types import arrow_type
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from loaders.strategies import Strategy
     from loaders.targets import Staged, Target
+else:
+    pa = lazy("pyarrow")
 
 
 @dataclass

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from loaders.errors import SourceError
-from loaders.sources.base import Pushdown, Source
+from loaders.lazy import lazy
+from loaders.sources.base import Pushdown, Source, zoned
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 
 def to_arrow(obj: Any) -> pa.Table | pa.RecordBatchReader:
@@ -48,6 +52,6 @@ class ArrowSource(Source):
             import pyarrow.compute as pc
 
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-                value = pushdown.value_for(data.schema.field(pushdown.column).type)
+                value = pushdown.value_for(zoned(data.schema.field(pushdown.column).type))
                 data = data.filter((pc.field(pushdown.column) > value) | pc.field(pushdown.column).is_null())
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())

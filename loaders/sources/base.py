@@ -6,9 +6,14 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+from loaders.lazy import lazy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 
 @dataclass(frozen=True)
@@ -21,23 +26,28 @@ class Pushdown:
     value: Any
     inclusive: bool = False
 
-    def where(self, quote: Callable[[str], str], column_type: pa.DataType | None = None) -> tuple[str, dict[str, Any]]:
+    def where(self, quote: Callable[[str], str], zoned: bool | None = None) -> tuple[str, dict[str, Any]]:
         """The filter as SQL text with its ``:watermark`` parameter, for a source a database reads (a
-        query, files the target reads itself); with the column's type, the value fits it."""
+        query, files the target reads itself); ``zoned`` as in :meth:`value_for`."""
         column, op = quote(self.column), ">=" if self.inclusive else ">"
-        value = self.value if column_type is None else self.value_for(column_type)
-        return f"{column} {op} :watermark or {column} is null", {"watermark": value}
+        return f"{column} {op} :watermark or {column} is null", {"watermark": self.value_for(zoned)}
 
-    def value_for(self, column_type: pa.DataType) -> Any:
-        """The watermark comparable with a column of this type: watermarks are naive UTC, so a zoned
-        column compares with the same instant in UTC (and a naive column with a zoned value's UTC)."""
+    def value_for(self, zoned: bool | None) -> Any:
+        """The watermark comparable with the column: watermarks are naive UTC, so a zoned timestamp
+        column (``zoned`` True) compares with the same instant in UTC, and a naive one (False) with a
+        zoned value's UTC; None (not a timestamp, or not known) takes the value as it is."""
         value = self.value
-        if isinstance(value, datetime) and pa.types.is_timestamp(column_type):
-            if column_type.tz and value.tzinfo is None:
+        if isinstance(value, datetime) and zoned is not None:
+            if zoned and value.tzinfo is None:
                 return value.replace(tzinfo=timezone.utc)
-            if not column_type.tz and value.tzinfo is not None:
+            if not zoned and value.tzinfo is not None:
                 return value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
+
+
+def zoned(column_type: pa.DataType) -> bool | None:
+    """For :meth:`Pushdown.value_for`: whether an Arrow timestamp type has a time zone."""
+    return bool(column_type.tz) if pa.types.is_timestamp(column_type) else None
 
 
 class Source(abc.ABC):

@@ -12,13 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from loaders.errors import SourceError
-from loaders.sources.base import Pushdown, Source
+from loaders.lazy import lazy
+from loaders.sources.base import Pushdown, Source, zoned
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset as ds
+
+    from loaders.targets.columns import Column
+else:
+    pa = lazy("pyarrow")
 
 _FORMATS = {
     ".parquet": "parquet",
@@ -40,7 +44,6 @@ class FileSource(Source):
         self._dataset: ds.Dataset | None = None
         #: the files, listed once per source, so one load sees one set of files
         self._files: list[str] | None = None
-        self._parquet_schema: pa.Schema | None = None
 
     def describe(self) -> str:
         return self.path
@@ -99,32 +102,25 @@ class FileSource(Source):
 
     def in_place_format(self) -> str | None:
         """The format, when a target may read these files itself: Parquet, whose types are the file's
-        own (a CSV's would be the engine's guess, not Arrow's), without NULL-typed columns (which a
-        streamed batch types from the target table)."""
-        if self._format(self.files()) != "parquet":
-            return None
-        return None if any(pa.types.is_null(f.type) for f in self.parquet_schema()) else "parquet"
+        own (a CSV's would be the engine's guess, not Arrow's). The target then checks the columns
+        (:meth:`sql_over`'s ``columns``), without this process reading a footer."""
+        return "parquet" if self._format(self.files()) == "parquet" else None
 
-    def parquet_schema(self) -> pa.Schema:
-        """The files' unified schema from their footers (no dataset, no data read)."""
-        if self._parquet_schema is None:
-            import pyarrow.parquet as pq
+    def sql_over(
+        self, reader: str, pushdown: Pushdown | None, dialect: Any, columns: list[Column]
+    ) -> tuple[str, dict[str, Any]]:
+        """SELECT from the target's own reader of these files (``reader``, SQLAlchemy text; ``columns``
+        as the target describes it) with the watermark filter the stream would apply; rows with a NULL
+        cursor are kept for the NULL check."""
+        from loaders.targets.columns import TIMESTAMP, TIMESTAMPTZ
 
-            try:
-                schemas = [pq.read_schema(f) for f in self.files()]
-                self._parquet_schema = pa.unify_schemas(schemas, promote_options="permissive")
-            except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as e:
-                raise SourceError(f"cannot read {self.path!r} as parquet: {e}") from None
-        return self._parquet_schema
-
-    def sql_over(self, reader: str, pushdown: Pushdown | None, dialect: Any) -> tuple[str, dict[str, Any]]:
-        """SELECT from the target's own reader of these files (``reader``, SQLAlchemy text) with the
-        watermark filter the stream would apply; rows with a NULL cursor are kept for the NULL check."""
-        schema = self.parquet_schema()
-        if pushdown is None or pushdown.value is None or pushdown.column not in schema.names:
+        families = {c.name: c.family for c in columns}
+        if pushdown is None or pushdown.value is None or pushdown.column not in families:
             return f"SELECT * FROM {reader}", {}
         # with the column's type: a zoned column compares with the watermark's instant in UTC
-        where, params = pushdown.where(dialect.identifier_preparer.quote, schema.field(pushdown.column).type)
+        family = families[pushdown.column]
+        zoned = family == TIMESTAMPTZ if family in (TIMESTAMP, TIMESTAMPTZ) else None
+        where, params = pushdown.where(dialect.identifier_preparer.quote, zoned)
         return f"SELECT * FROM {reader} WHERE {where}", params
 
     def read(self, pushdown: Pushdown | None = None) -> pa.RecordBatchReader:
@@ -133,7 +129,7 @@ class FileSource(Source):
         dataset = self.dataset()
         filter_ = None
         if pushdown is not None and pushdown.value is not None and pushdown.column in dataset.schema.names:
-            value = pushdown.value_for(dataset.schema.field(pushdown.column).type)
+            value = pushdown.value_for(zoned(dataset.schema.field(pushdown.column).type))
             past = ds.field(pushdown.column) >= value if pushdown.inclusive else ds.field(pushdown.column) > value
             filter_ = past | ds.field(pushdown.column).is_null()
         try:

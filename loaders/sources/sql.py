@@ -15,14 +15,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.errors import LoaderError, SourceError, first_line
+from loaders.lazy import lazy
 from loaders.sources.base import Pushdown, Source
 from loaders.urls import redact, resolve_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 BATCH_ROWS = 100_000
 

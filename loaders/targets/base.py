@@ -10,15 +10,20 @@ The adapter is built in three layers: ``connections.py`` (engine, locks, error c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError
+from loaders.lazy import lazy
 from loaders.targets.columns import DATE, Column, TableRef, digest, introspecting, sa_family
 from loaders.targets.sql import MergeInto
 from loaders.targets.staging import Staged, Staging
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 __all__ = ["Staged", "Target"]
 
@@ -91,6 +96,11 @@ class Target(Staging):
     def read_files_sql(self, files: list[str], fmt: str) -> str:
         """SQL (SQLAlchemy text) for a table of these files, in a format of ``reads_files_in_place``;
         the batch is then staged like a query on the target."""
+        raise NotImplementedError
+
+    def describe_files(self, conn: sa.Connection, files: list[str], fmt: str) -> list[Column]:
+        """The columns of :meth:`read_files_sql`'s table as the engine types them, reading no row: the
+        load stages the files in place only when every column has a type (no all-NULL column)."""
         raise NotImplementedError
 
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:

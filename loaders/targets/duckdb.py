@@ -6,14 +6,14 @@ import functools
 import itertools
 import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from loaders.errors import TargetError, TargetLocked, TransientTargetError
+from loaders.lazy import lazy
 from loaders.targets.base import Staged, Target
 from loaders.targets.columns import (
     BINARY,
@@ -35,6 +35,11 @@ from loaders.targets.columns import (
     TableRef,
     introspecting,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 _FAMILIES = [
     (r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$", INTEGER),
@@ -172,6 +177,12 @@ class DuckDBTarget(Target):
         # a literal list: quotes doubled for SQL, colons escaped for SQLAlchemy's text()
         listed = ", ".join("'" + f.replace("'", "''").replace(":", "\\:") + "'" for f in files)
         return f"read_parquet([{listed}], union_by_name = true)"
+
+    def describe_files(self, conn: sa.Connection, files: list[str], fmt: str) -> list[Column]:
+        """DuckDB reads the footers itself: no pyarrow in a process that loads Parquet in place."""
+        with introspecting(conn):
+            described = conn.execute(sa.text(f"DESCRIBE SELECT * FROM {self.read_files_sql(files, fmt)}")).fetchall()
+        return [Column(r[0], RawType(r[1]), duckdb_family(r[1])) for r in described]
 
     def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
         return self._described(conn, name, None)  # temp tables live in the `temp` catalog: DESCRIBE finds them

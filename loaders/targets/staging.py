@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.errors import DataContractError
+from loaders.lazy import lazy
 from loaders.targets.columns import TIMESTAMP, TIMESTAMPTZ, Column
 from loaders.targets.connections import Connections
 from loaders.targets.types import arrow_family, arrow_to_sa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 
 @dataclass

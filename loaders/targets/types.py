@@ -6,12 +6,12 @@ the portable mapping.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.errors import LoaderError
+from loaders.lazy import lazy
 from loaders.targets.columns import (
     BINARY,
     BOOLEAN,
@@ -29,6 +29,11 @@ from loaders.targets.columns import (
     TIMESTAMPTZ,
     Column,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy("pyarrow")
 
 
 def arrow_family(t: pa.DataType) -> str:
