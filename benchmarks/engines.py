@@ -11,7 +11,8 @@ hand-written side stages the batch the way that engine's users would (DuckDB: re
 PostgreSQL: COPY; MariaDB/SQLite: executemany into a temp table) and then runs the SQL a data engineer
 would write: full DELETE + INSERT; append INSERT ... WHERE updated_at > the newest; merge MERGE (DuckDB,
 PostgreSQL) or UPDATE ... JOIN/FROM + INSERT ... WHERE NOT EXISTS; scd2 close the changed current rows
-+ insert new versions; cdc keep each key's last event, DELETE the deleted keys, upsert the rest
++ overwrite the untracked columns of the unchanged ones (type 1, as loaders does) + insert new
+versions; cdc keep each key's last event, DELETE the deleted keys, upsert the rest
 (MERGE, ON CONFLICT, ON DUPLICATE KEY). Targets (issue 14): PostgreSQL <= 1.3x, MariaDB and SQLite <= 1.0x.
 """
 
@@ -195,6 +196,17 @@ def hand_sql(strategy: str, name: str, conn: sa.Connection) -> None:
                 "update bench_run set valid_to = s.updated_at, is_current = false from s where bench_run.id = s.id "
                 f"and bench_run.is_current and ({changed('bench_run', 's', tracked, name)})"
             )
+        # the columns scd2 does not track are overwritten on the current version (type 1), as loaders does
+        if name == "mysql":
+            x(
+                "update bench_run t join s on t.id = s.id set t.updated_at = s.updated_at "
+                f"where t.is_current and ({changed('t', 's', ['updated_at'], name)})"
+            )
+        else:
+            x(
+                "update bench_run set updated_at = s.updated_at from s where bench_run.id = s.id "
+                f"and bench_run.is_current and ({changed('bench_run', 's', ['updated_at'], name)})"
+            )
         x(
             "insert into bench_run select s.id, s.name, s.city, s.amount, s.updated_at, s.updated_at, null, true "
             "from s where not exists (select 1 from bench_run t where t.id = s.id and t.is_current)"
@@ -255,11 +267,16 @@ def loader(strategy: str) -> Callable[[pa.Table, str], object]:
 
 
 def fingerprint(url: str, strategy: str) -> tuple[Any, ...]:
-    """Both sides must leave the same rows: their count, keys and amounts (current rows for scd2)."""
-    where = " where is_current" if strategy == "scd2" else ""
+    """Both sides must leave the same rows: their count, keys and amounts (current rows for scd2, and
+    every version's count), and the timestamps or sequences that a strategy rewrites."""
+    current = " where is_current" if strategy == "scd2" else ""
+    newest = "lsn" if strategy == "cdc" else "updated_at"
     e = sa.create_engine(url)
     with e.connect() as conn:
-        row = conn.exec_driver_sql(f"select count(*), sum(id), sum(amount) from bench_run{where}").one()
+        row = conn.exec_driver_sql(
+            f"select count(*), sum(id), sum(amount), (select count(*) from bench_run), "
+            f"sum(case when {newest} = (select max({newest}) from bench_run) then 1 else 0 end) from bench_run{current}"
+        ).one()
     e.dispose()
     return tuple(round(float(v or 0), 1) for v in row)
 
