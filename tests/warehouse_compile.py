@@ -108,7 +108,16 @@ def _answer(statement: Any) -> tuple[list[str], list[tuple[Any, ...]]] | None:
         return names, []
     if statement.whereclause is not None:  # a check (NULL keys, new keys, truncate events): none found
         return names, [tuple(0 if a == "count" else None for a in aggregates)]
-    return names, [tuple(3 if a == "count" else _newest(c) for a, c in zip(aggregates, columns, strict=True))]
+    return names, [tuple(_whole(a, c) for a, c in zip(aggregates, columns, strict=True))]
+
+
+def _whole(aggregate: str | None, column: Any) -> Any:
+    """An aggregate without WHERE: of the whole batch (3 rows, the newest value), unless it is over a
+    CASE (counting or finding what a check looks for: none found)."""
+    function = getattr(column, "element", column)
+    if any(isinstance(x, sa.Case) for x in function.clauses):
+        return 0 if aggregate == "count" else None
+    return 3 if aggregate == "count" else _newest(column)
 
 
 def _newest(column: Any) -> Any:

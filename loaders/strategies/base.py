@@ -180,6 +180,17 @@ def refuse_unknown_ops(ctx: LoadContext[Any], column: str, known: tuple[str, ...
         )
 
 
+def delete_matching(ctx: LoadContext[Any], other: sa.FromClause, *extra: sa.ColumnElement[bool]) -> sa.Delete:
+    """DELETE the table's rows whose keys are in ``other`` (and ``extra`` holds): WHERE EXISTS, or a
+    join where the engine plans EXISTS row by row (``Target.deletes_by_join``). ``other`` must have
+    one row per key or the join's engine must delete each target row once (MariaDB's multi-table
+    DELETE does)."""
+    t, keys = ctx.table, ctx.spec.keys
+    if ctx.target.deletes_by_join:
+        return sa.delete(t).where(keys_match(t, other, keys), *extra)
+    return sa.delete(t).where(exists_in(other, t, keys, *extra))
+
+
 def exists_in(other: sa.FromClause, this: sa.FromClause, keys: list[str], *extra: sa.ColumnElement[bool]) -> sa.Exists:
     return sa.exists().where(keys_match(other, this, keys), *extra)
 

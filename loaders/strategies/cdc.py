@@ -24,6 +24,7 @@ from loaders.strategies.base import (
     LoadContext,
     Strategy,
     any_distinct,
+    delete_matching,
     exists_in,
     feed_stale,
     keys_match,
@@ -76,9 +77,20 @@ class CDC(Strategy[CDCSpec]):
         return sa.func.upper(ctx.batch.c[ctx.spec.op_column])
 
     def validate(self, ctx: LoadContext[CDCSpec]) -> None:
+        """Unknown op codes and a truncate the mart refuses, in one scan of the batch (the codes are
+        listed by a second query only when there are some)."""
         known = (*UPSERT_OPS, *DELETE_OPS, TRUNCATE)
-        refuse_unknown_ops(ctx, ctx.spec.op_column, known, "I/U/D or Debezium c/r/u/d (t: truncate)")
-        if ctx.spec.truncate == "refuse" and (at := self.truncated_at(ctx)) is not None:
+        b, op = ctx.batch, self.op(ctx)
+        unknown = sa.or_(op.not_in(known), op.is_(None))
+        bad, at = ctx.conn.execute(
+            sa.select(
+                sa.func.count(sa.case((unknown, 1))),
+                sa.func.max(sa.case((op == TRUNCATE, b.c[ctx.spec.sequence]))),
+            )
+        ).one()
+        if bad:
+            refuse_unknown_ops(ctx, ctx.spec.op_column, known, "I/U/D or Debezium c/r/u/d (t: truncate)")
+        if ctx.spec.truncate == "refuse" and at is not None:
             raise DataContractError(
                 f"the feed truncates the table (op T at {ctx.spec.sequence} {at}); set `truncate: apply` "
                 "to empty the mart at that point and apply the events after it, or take the event out",
@@ -111,7 +123,7 @@ class CDC(Strategy[CDCSpec]):
             set_values = self.new_values(ctx, values) | {flag.name: sa.false()}
             changed = sa.or_(changed, flag.is_(sa.true()))
         else:
-            counts.deleted += ctx.execute(sa.delete(t).where(exists_in(b, t, keys, is_delete)))
+            counts.deleted += ctx.execute(delete_matching(ctx, b, is_delete))
             set_values = self.new_values(ctx, values)
         if set_values:
             counts.updated = ctx.execute(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from loaders.errors import UnsupportedByTarget
 from loaders.marts import MergeSpec, SCD1Spec
 from loaders.result import Counts
-from loaders.strategies.base import LoadContext, Strategy, any_distinct, exists_in, keys_match
+from loaders.strategies.base import LoadContext, Strategy, any_distinct, delete_matching, exists_in, keys_match
 
 
 class Merge(Strategy[MergeSpec]):
@@ -76,7 +76,7 @@ class Merge(Strategy[MergeSpec]):
         counts.inserted = self.insert_new(ctx)
 
     def delete_insert(self, ctx: LoadContext[MergeSpec], counts: Counts) -> None:
-        counts.updated = ctx.execute(sa.delete(ctx.table).where(exists_in(ctx.batch, ctx.table, ctx.spec.keys)))
+        counts.updated = ctx.execute(delete_matching(ctx, ctx.batch))
         inserted = ctx.execute(
             sa.insert(ctx.table).from_select(ctx.columns, sa.select(*(ctx.batch.c[c] for c in ctx.columns)))
         )

@@ -44,6 +44,9 @@ class Target(Staging):
     supports_upsert: ClassVar[bool] = False
     #: tables created for keyed marts get an index on the keys (engines that join by index need it)
     indexes_keys: ClassVar[bool] = True
+    #: DELETE rows matching the batch as a join (DELETE ... USING), not WHERE EXISTS: MariaDB runs
+    #: the EXISTS once per target row (0.30 s against 0.09 s for 10k deleted keys of a 200k feed)
+    deletes_by_join: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ the write transaction
     # A load's DDL (stage, new table or columns, derived batches) comes before its first write to a

@@ -34,6 +34,7 @@ class MySQLTarget(Target):
     stores_time_zones: ClassVar[bool] = False
     supports_upsert: ClassVar[bool] = True
     indexes_stage: ClassVar[bool] = True
+    deletes_by_join: ClassVar[bool] = True
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)

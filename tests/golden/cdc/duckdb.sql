@@ -21,13 +21,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6, $7)) OR _loaders_stage_batch.op IS NULL
- LIMIT $1;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = $1;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN ($3, $4, $5, $6, $7, $8)) OR upper(_loaders_stage_batch.op) IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = $2) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN ($1));
@@ -67,13 +62,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN ($2, $3, $4, $5, $6, $7)) OR _loaders_stage_batch.op IS NULL
- LIMIT $1;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = $1;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN ($3, $4, $5, $6, $7, $8)) OR upper(_loaders_stage_batch.op) IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = $2) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN ($1) AND g_cdc_soft._deleted IS NOT true;
 UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN ($1, $2, $3, $4) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted

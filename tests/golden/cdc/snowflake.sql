@@ -34,13 +34,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
- LIMIT %(param_1)s;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR upper(_loaders_stage_batch.op) IS NULL) THEN %(param_1)s END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = %(upper_2)s) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 BEGIN TRANSACTION;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
@@ -95,13 +90,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
- LIMIT %(param_1)s;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR upper(_loaders_stage_batch.op) IS NULL) THEN %(param_1)s END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = %(upper_2)s) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 BEGIN TRANSACTION;
 UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s) AND g_cdc_soft._deleted IS NOT true;
 UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);

@@ -30,13 +30,8 @@ WHERE ranked._rn = 1;
 CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR _loaders_stage_batch.op IS NULL
- LIMIT ? OFFSET ?;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = ?;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (?));
@@ -86,13 +81,8 @@ WHERE ranked._rn = 1;
 CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR _loaders_stage_batch.op IS NULL
- LIMIT ? OFFSET ?;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = ?;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 UPDATE g_cdc_soft SET _deleted=1 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?) AND g_cdc_soft._deleted IS NOT 1;
 UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=0 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND (g_cdc_soft.name IS NOT _loaders_stage_batch.name OR g_cdc_soft.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS NOT _loaders_stage_batch.seq OR g_cdc_soft._deleted IS 1);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, 0 AS _deleted

@@ -34,13 +34,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
-LIMIT %(param_1)s;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR upper(_loaders_stage_batch.op) IS NULL) THEN %(param_1)s END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = %(upper_2)s) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 START TRANSACTION;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
@@ -97,13 +92,8 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT DISTINCT _loaders_stage_batch.op
-FROM _loaders_stage_batch
-WHERE (upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR _loaders_stage_batch.op IS NULL
-LIMIT %(param_1)s;
-SELECT max(_loaders_stage_batch.seq) AS max_1
-FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) = %(upper_1)s;
+SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (%(upper_1_1)s, %(upper_1_2)s, %(upper_1_3)s, %(upper_1_4)s, %(upper_1_5)s, %(upper_1_6)s)) OR upper(_loaders_stage_batch.op) IS NULL) THEN %(param_1)s END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = %(upper_2)s) THEN _loaders_stage_batch.seq END) AS max_1
+FROM _loaders_stage_batch;
 START TRANSACTION;
 MERGE INTO g_cdc_soft USING _loaders_stage_batch
 ON g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (%(upper_1_1)s) AND g_cdc_soft._deleted IS NOT true

@@ -96,9 +96,7 @@ SELECT _loaders_stage.id, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id
 HAVING count(*) > %(count_1)s ORDER BY n DESC
  LIMIT %(param_1)s;
-DELETE FROM g_merge_delete_insert WHERE EXISTS (SELECT *
-FROM _loaders_stage
-WHERE _loaders_stage.id = g_merge_delete_insert.id);
+DELETE FROM g_merge_delete_insert USING g_merge_delete_insert, _loaders_stage WHERE g_merge_delete_insert.id = _loaders_stage.id;
 INSERT INTO g_merge_delete_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
 FROM _loaders_stage;
 INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (%(run_id)s, %(mart)s, %(strategy)s, %(target_table)s, %(started_at)s, %(finished_at)s, %(status)s, %(rows_in)s, %(inserted)s, %(updated)s, %(deleted)s, %(closed)s, %(unchanged)s, %(watermark_before)s, %(watermark_after)s, %(error)s, %(batch_key)s, %(checks)s);
