@@ -181,13 +181,15 @@ def refuse_unknown_ops(ctx: LoadContext[Any], column: str, known: tuple[str, ...
 
 
 def delete_matching(ctx: LoadContext[Any], other: sa.FromClause, *extra: sa.ColumnElement[bool]) -> sa.Delete:
-    """DELETE the table's rows whose keys are in ``other`` (and ``extra`` holds): WHERE EXISTS, or a
-    join where the engine plans EXISTS row by row (``Target.deletes_by_join``). ``other`` must have
-    one row per key or the join's engine must delete each target row once (MariaDB's multi-table
-    DELETE does)."""
-    t, keys = ctx.table, ctx.spec.keys
-    if ctx.target.deletes_by_join:
+    """DELETE the table's rows whose keys are in ``other`` (where ``extra`` holds), in the form the
+    engine plans best (``Target.matched_delete``). Keys are never NULL here (the batch checks), so
+    the three forms delete the same rows; a key twice in ``other`` still deletes its row once."""
+    t, keys, form = ctx.table, ctx.spec.keys, ctx.target.matched_delete
+    if form == "join":
         return sa.delete(t).where(keys_match(t, other, keys), *extra)
+    if form == "in":
+        matched = sa.select(*(other.c[k] for k in keys)).where(*extra)
+        return sa.delete(t).where(sa.tuple_(*(t.c[k] for k in keys)).in_(matched))
     return sa.delete(t).where(exists_in(other, t, keys, *extra))
 
 

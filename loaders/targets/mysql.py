@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from loaders.errors import TargetError, TargetLocked, TransientTargetError
-from loaders.targets.base import Staged, Target
+from loaders.targets.base import MatchedDelete, Staged, Target
 from loaders.targets.columns import BOOLEAN, STRING, TIME, TIMESTAMP, TIMESTAMPTZ, Column, TableRef, digest, sa_family
 from loaders.targets.connections import lock_names
 from loaders.targets.sql import on_duplicate_key
@@ -34,7 +34,7 @@ class MySQLTarget(Target):
     stores_time_zones: ClassVar[bool] = False
     supports_upsert: ClassVar[bool] = True
     indexes_stage: ClassVar[bool] = True
-    deletes_by_join: ClassVar[bool] = True
+    matched_delete: ClassVar[MatchedDelete] = "join"
 
     def create_engine(self, url: str) -> sa.Engine:
         return sa.create_engine(url, pool_pre_ping=True)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.pool import NullPool
 
 from loaders.errors import TargetError, TargetLocked, UnsupportedByTarget
-from loaders.targets.base import Staged, Target
+from loaders.targets.base import MatchedDelete, Staged, Target
 from loaders.targets.columns import Column, sa_family
 from loaders.targets.sql import on_conflict
 
@@ -39,6 +39,7 @@ class SQLiteTarget(Target):
     supports_upsert: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
     indexes_stage: ClassVar[bool] = True
+    matched_delete: ClassVar[MatchedDelete] = "in"
     single_writer: ClassVar[bool] = True
     #: INTEGER is signed 64-bit; a larger value would silently become an inexact REAL
     max_integer: ClassVar[int | None] = 2**63 - 1
@@ -58,6 +59,31 @@ class SQLiteTarget(Target):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+
+    # ------------------------------------------------------------------ statistics of the stage
+    # Without statistics SQLite guesses both tables of a join alike, and with a NULL-safe "changed"
+    # test in the WHERE it scanned the 1M-row table and probed the 200k-row stage (a merge's UPDATE:
+    # 0.81 s against 0.42 s the other way round). ANALYZE of the temp table alone (8 ms for 100k rows,
+    # kept in temp.sqlite_stat1, nothing written to the database file) turns the plan round.
+    def analyze(self, conn: sa.Connection, name: str) -> None:
+        conn.exec_driver_sql(f"ANALYZE temp.{self.dialect.identifier_preparer.quote(name)}")
+
+    def stage(self, conn: sa.Connection, reader: Any, name: str, keys: Sequence[str] = ()) -> Staged:
+        staged = super().stage(conn, reader, name, keys)
+        self.analyze(conn, name)
+        return staged
+
+    def described_stage(self, conn: sa.Connection, name: str, keys: Sequence[str]) -> Staged:
+        staged = super().described_stage(conn, name, keys)
+        self.analyze(conn, name)
+        return staged
+
+    def create_temp_as(
+        self, conn: sa.Connection, name: str, select: sa.Select[Any], keys: Sequence[str] = ()
+    ) -> sa.Table:
+        table = super().create_temp_as(conn, name, select, keys)
+        self.analyze(conn, name)
+        return table
 
     def stage_query(
         self, conn: sa.Connection, query: str, params: dict[str, Any], name: str, keys: Sequence[str] = ()

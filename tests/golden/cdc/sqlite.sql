@@ -12,6 +12,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
@@ -28,13 +29,14 @@ FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stag
 FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
+ANALYZE temp._loaders_stage_batch;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
-DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
+DELETE FROM g_cdc_hard WHERE (g_cdc_hard.id) IN (SELECT _loaders_stage_batch.id
 FROM _loaders_stage_batch
-WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (?));
+WHERE upper(_loaders_stage_batch.op) IN (?));
 UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND (g_cdc_hard.name IS NOT _loaders_stage_batch.name OR g_cdc_hard.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS NOT _loaders_stage_batch.seq);
 INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
 FROM _loaders_stage_batch
@@ -63,6 +65,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
@@ -79,6 +82,7 @@ FROM (SELECT _loaders_stage.id AS id, _loaders_stage.name AS name, _loaders_stag
 FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 CREATE INDEX ix__loaders_stage_batch ON _loaders_stage_batch (id);
+ANALYZE temp._loaders_stage_batch;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
 SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1

@@ -8,6 +8,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	seq BIGINT
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 DELETE FROM g_full_full;
 INSERT INTO g_full_full (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
 FROM _loaders_stage;

@@ -9,6 +9,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
@@ -36,6 +37,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
@@ -66,6 +68,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
@@ -93,6 +96,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
@@ -100,9 +104,8 @@ SELECT _loaders_stage.id, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id
 HAVING count(*) > ? ORDER BY n DESC
  LIMIT ? OFFSET ?;
-DELETE FROM g_merge_delete_insert WHERE EXISTS (SELECT *
-FROM _loaders_stage
-WHERE _loaders_stage.id = g_merge_delete_insert.id);
+DELETE FROM g_merge_delete_insert WHERE (g_merge_delete_insert.id) IN (SELECT _loaders_stage.id
+FROM _loaders_stage);
 INSERT INTO g_merge_delete_insert (id, name, updated_at, op, seq) SELECT _loaders_stage.id, _loaders_stage.name, _loaders_stage.updated_at, _loaders_stage.op, _loaders_stage.seq
 FROM _loaders_stage;
 INSERT INTO _loaders_runs (run_id, mart, strategy, target_table, started_at, finished_at, status, rows_in, inserted, updated, deleted, closed, unchanged, watermark_before, watermark_after, error, batch_key, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
@@ -122,6 +125,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;

@@ -8,6 +8,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	seq BIGINT
 );
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.updated_at IS NULL;

@@ -9,6 +9,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
@@ -40,6 +41,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 );
 CREATE INDEX ix__loaders_stage ON _loaders_stage (id);
 INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (?, ?, ?, ?, ?);
+ANALYZE temp._loaders_stage;
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.id IS NULL;
