@@ -39,6 +39,16 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
     out = [
         ("in-process, every strategy, DuckDB", ["bench.py", *rows, "--repeat", "3"]),
         ("whole process, every strategy, DuckDB", ["process.py", *rows, "--repeat", "3"]),
+        *(
+            []
+            if quick
+            else [
+                (
+                    "whole process at 10M rows, every strategy, DuckDB",
+                    ["process.py", "--rows", "10000000", "--batch", "2000000", "--repeat", "3"],
+                )
+            ]
+        ),
         ("whole process against dlt, every strategy, DuckDB", ["dlt_compare.py", *rows, "--repeat", "3"]),
         ("every strategy on every engine", ["engines.py", *rows, "--repeat", "2"]),
         ("query inside the target, DuckDB", ["query_in_target.py", "duckdb", "--rows", "100000" if quick else "1000000"]),

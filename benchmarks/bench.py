@@ -64,6 +64,8 @@ HAND = {
                update hist t set valid_to = s.updated_at, is_current = false from s
                  where t.id = s.id and t.is_current and (t.city is distinct from s.city or t.name is distinct from s.name
                    or t.amount is distinct from s.amount);
+               update hist t set updated_at = s.updated_at from s
+                 where t.id = s.id and t.is_current and t.updated_at is distinct from s.updated_at;
                insert into hist select s.*, s.updated_at, null, true from s
                  where not exists (select 1 from hist t where t.id = s.id and t.is_current);
                commit""",

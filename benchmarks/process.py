@@ -7,7 +7,7 @@ The workload is `bench.py`'s (a 1M-row table, a 200k-row batch: half updates, ha
 feed of the same rows with 10% deletes). Each run starts from a fresh copy of the database file (not
 timed); runs are interleaved; the figures are medians of wall time and of the process's peak RSS
 (GNU time's %M). The target the README states: loaders <= 1.15 x hand-written + 0.6 s (the start-up the
-libraries cost over a bare DuckDB process).
+libraries cost over a bare DuckDB process); with `--rows 10000000` (and a 2M batch) <= 1.25 x.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from bench import HAND, build, seed_watermark  # noqa: E402
 
+#: from this many rows the start-up allowance goes and the target is 1.25x (issue 14: "at 10M rows")
+LARGE = 10_000_000
 HAND_PROCESS = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); c.execute(sys.argv[2]); c.close()"
 
 
@@ -92,7 +94,7 @@ def main() -> None:
             (hand_s, hand_mb), (ours_s, ours_mb) = (
                 (statistics.median(s for s, _ in r), statistics.median(m for _, m in r)) for r in runs.values()
             )
-            target = 1.15 * hand_s + 0.6
+            target = 1.25 * hand_s if a.rows >= LARGE else 1.15 * hand_s + 0.6
             print(
                 f"{strategy:9} {hand_s:6.2f}s {ours_s:7.2f}s {ours_s / hand_s:6.2f} {'met' if ours_s <= target else 'MISSED':>7}"
                 f"  {hand_mb:7.0f}MB {ours_mb:9.0f}MB"
