@@ -1,8 +1,8 @@
 """Parquet, CSV and JSON-lines files, one file, a folder or a glob, read as a streamed Arrow dataset.
 
-``pyarrow.dataset`` is imported only when the files are read here: it is the heaviest import of a
-load (several times pyarrow itself), and a target that reads Parquet in place (DuckDB) needs only the
-file list and the Parquet footers.
+pyarrow (and ``pyarrow.dataset``, several times pyarrow itself) is imported only when the files are
+read here: a target that reads Parquet in place (DuckDB) needs only the file list from this module,
+and reads the footers, types and rows itself.
 """
 
 from __future__ import annotations
