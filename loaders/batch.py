@@ -180,6 +180,8 @@ def prepare(conn: sa.Connection, target: Target, staged: Staged, rules: BatchRul
         stage = staged.table
     batch = stage
     if rules.dedupe:
+        staged = target.materialize_stage(conn, staged)
+        batch = stage = staged.table
         check_unique(conn, stage, [*keys, rules.dedupe], rules.mart, tie=rules.dedupe)
         ranked = sa.select(
             stage,

@@ -1,8 +1,9 @@
 """The long model run, in chunks that survive interruption: seeds x models x engines, 1,000 examples
 per chunk, one line per finished chunk in a summary file; a chunk already in it is skipped, so the
-run can be stopped (between chunks or not) and started again, over several sittings.
+run can be stopped (between chunks or not) and started again, over several sittings. The summary is
+committed (tests/results/long_models.txt), so the run goes on where the last sitting left it.
 
-    python tests/long_models.py [--seeds 3 4 5] [--summary long_models.txt] [--engines duckdb postgres]
+    python tests/long_models.py [--seeds 3 4 5] [--summary tests/results/long_models.txt] [--engines duckdb postgres]
 
 PostgreSQL comes from LOADERS_TEST_POSTGRES_URL, as for the suite. The README's reliability section
 quotes the summary.
@@ -26,7 +27,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
     p.add_argument("--engines", nargs="+", default=["duckdb", "postgres"])
     p.add_argument("--examples", type=int, default=1000)
-    p.add_argument("--summary", type=Path, default=Path("long_models.txt"))
+    p.add_argument("--summary", type=Path, default=HERE / "results" / "long_models.txt")
     a = p.parse_args()
     done = a.summary.read_text() if a.summary.exists() else ""
     env = {**os.environ, "LOADERS_HYPOTHESIS_EXAMPLES": str(a.examples)}

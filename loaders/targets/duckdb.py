@@ -221,6 +221,20 @@ class DuckDBTarget(Target):
         self.drop_temp(conn, staged.table)
         return self._described(conn, name, None)
 
+    def materialize_stage(self, conn: sa.Connection, staged: Staged) -> Staged:
+        """An Arrow stage is read in place, which suits one or two scans; a window over it (the last
+        event per key of a change feed) ran 3x slower than over a DuckDB table (200k rows: 0.13-0.16 s
+        against 0.04 s), and copying it into one costs 0.02 s."""
+        if staged.table.name not in self.views:
+            return staged
+        name = f"{staged.table.name}_rows"
+        view = self.dialect.identifier_preparer.quote(staged.table.name)
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {self.dialect.identifier_preparer.quote(name)} AS SELECT * FROM {view}"
+        )
+        self.drop_temp(conn, staged.table)
+        return self._described(conn, name, staged.rows)
+
     def read_query(self, statement: sa.TextClause, batch_rows: int) -> pa.RecordBatchReader:
         """DuckDB hands Arrow batches over itself; the file is opened read-only, so a source never
         takes the writer's lock."""
