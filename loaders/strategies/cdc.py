@@ -28,6 +28,8 @@ from loaders.strategies.base import (
     exists_in,
     feed_stale,
     keys_match,
+    op_in,
+    op_not_in,
     refuse_unknown_ops,
 )
 from loaders.targets.columns import BOOLEAN, Column
@@ -47,7 +49,7 @@ class CDC(Strategy[CDCSpec]):
         return feed_stale(stage, cursor, bound, self.spec.op_column)
 
     def keyless(self, stage: sa.Table) -> sa.ColumnElement[bool] | None:
-        return sa.func.upper(stage.c[self.spec.op_column]) == TRUNCATE
+        return op_in(stage.c[self.spec.op_column], (TRUNCATE,))
 
     def required_columns(self) -> list[str]:
         return [*super().required_columns(), self.spec.op_column]
@@ -73,19 +75,19 @@ class CDC(Strategy[CDCSpec]):
             "replays its feed from the watermark instead"
         )
 
-    def op(self, ctx: LoadContext[CDCSpec]) -> sa.ColumnElement[str]:
-        return sa.func.upper(ctx.batch.c[ctx.spec.op_column])
+    def op_is(self, ctx: LoadContext[CDCSpec], *codes: str) -> sa.ColumnElement[bool]:
+        return op_in(ctx.batch.c[ctx.spec.op_column], codes)
 
     def validate(self, ctx: LoadContext[CDCSpec]) -> None:
         """Unknown op codes and a truncate the mart refuses, in one scan of the batch (the codes are
         listed by a second query only when there are some)."""
         known = (*UPSERT_OPS, *DELETE_OPS, TRUNCATE)
-        b, op = ctx.batch, self.op(ctx)
-        unknown = sa.or_(op.not_in(known), op.is_(None))
+        b, op = ctx.batch, ctx.batch.c[ctx.spec.op_column]
+        unknown = sa.or_(op_not_in(op, known), op.is_(None))
         bad, at = ctx.conn.execute(
             sa.select(
                 sa.func.count(sa.case((unknown, 1))),
-                sa.func.max(sa.case((op == TRUNCATE, b.c[ctx.spec.sequence]))),
+                sa.func.max(sa.case((self.op_is(ctx, TRUNCATE), b.c[ctx.spec.sequence]))),
             )
         ).one()
         if bad:
@@ -100,12 +102,11 @@ class CDC(Strategy[CDCSpec]):
     def truncated_at(self, ctx: LoadContext[CDCSpec]) -> Any:
         """The sequence of the batch's last truncate, if it has one."""
         b = ctx.batch
-        return ctx.conn.execute(sa.select(sa.func.max(b.c[ctx.spec.sequence])).where(self.op(ctx) == TRUNCATE)).scalar()
+        return ctx.conn.execute(sa.select(sa.func.max(b.c[ctx.spec.sequence])).where(self.op_is(ctx, TRUNCATE))).scalar()
 
     def load(self, ctx: LoadContext[CDCSpec]) -> Counts:
         t, b, keys = ctx.table, ctx.batch, ctx.spec.keys
-        is_upsert: sa.ColumnElement[bool] = self.op(ctx).in_(UPSERT_OPS)
-        is_delete: sa.ColumnElement[bool] = self.op(ctx).in_(DELETE_OPS)
+        is_upsert, is_delete = self.op_is(ctx, *UPSERT_OPS), self.op_is(ctx, *DELETE_OPS)
         values = ctx.values
         counts = Counts()
         if ctx.spec.truncate == "apply" and (at := self.truncated_at(ctx)) is not None:

@@ -22,8 +22,8 @@ FROM `_loaders_stage`
 WHERE `_loaders_stage`.`seq` IS NULL;
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage`
-WHERE `_loaders_stage`.`id` IS NULL AND upper(`_loaders_stage`.`op`) != %(upper_1:STRING)s;
-DELETE FROM `_loaders_stage` WHERE `_loaders_stage`.`seq` < %(param_1:INT64)s OR `_loaders_stage`.`seq` = %(param_1:INT64)s AND upper(`_loaders_stage`.`op`) != %(upper_1:STRING)s;
+WHERE `_loaders_stage`.`id` IS NULL AND (`_loaders_stage`.`op` NOT IN UNNEST(%(op_1:STRING)s));
+DELETE FROM `_loaders_stage` WHERE `_loaders_stage`.`seq` < %(param_1:INT64)s OR `_loaders_stage`.`seq` = %(param_1:INT64)s AND (`_loaders_stage`.`op` NOT IN UNNEST(%(op_1:STRING)s));
 SELECT `_loaders_stage`.`id`, `_loaders_stage`.`seq`, count(*) AS `n`
 FROM `_loaders_stage` GROUP BY `_loaders_stage`.`id`, `_loaders_stage`.`seq`
 HAVING count(*) > %(count_1:INT64)s ORDER BY `n` DESC
@@ -34,16 +34,16 @@ FROM `_loaders_stage`) AS `ranked`
 WHERE `ranked`.`_rn` = 1;
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage_batch`;
-SELECT count(CASE WHEN ((upper(`_loaders_stage_batch`.`op`) NOT IN UNNEST(%(upper_1:STRING)s)) OR upper(`_loaders_stage_batch`.`op`) IS NULL) THEN %(param_1:INT64)s END) AS `count_1`, max(CASE WHEN (upper(`_loaders_stage_batch`.`op`) = %(upper_2:STRING)s) THEN `_loaders_stage_batch`.`seq` END) AS `max_1`
+SELECT count(CASE WHEN ((`_loaders_stage_batch`.`op` NOT IN UNNEST(%(op_1:STRING)s)) OR `_loaders_stage_batch`.`op` IS NULL) THEN %(param_1:INT64)s END) AS `count_1`, max(CASE WHEN (`_loaders_stage_batch`.`op` IN UNNEST(%(op_2:STRING)s)) THEN `_loaders_stage_batch`.`seq` END) AS `max_1`
 FROM `_loaders_stage_batch`;
 BEGIN TRANSACTION;
 DELETE FROM `g_cdc_hard` WHERE EXISTS (SELECT *
 FROM `_loaders_stage_batch`
-WHERE `_loaders_stage_batch`.`id` = `g_cdc_hard`.`id` AND upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s));
-UPDATE `g_cdc_hard` SET `name`=`_loaders_stage_batch`.`name`, `updated_at`=`_loaders_stage_batch`.`updated_at`, `seq`=`_loaders_stage_batch`.`seq` FROM `_loaders_stage_batch` WHERE `g_cdc_hard`.`id` = `_loaders_stage_batch`.`id` AND upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s) AND (`g_cdc_hard`.`name` IS DISTINCT FROM `_loaders_stage_batch`.`name` OR `g_cdc_hard`.`updated_at` IS DISTINCT FROM `_loaders_stage_batch`.`updated_at` OR `g_cdc_hard`.`seq` IS DISTINCT FROM `_loaders_stage_batch`.`seq`);
+WHERE `_loaders_stage_batch`.`id` = `g_cdc_hard`.`id` AND `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s));
+UPDATE `g_cdc_hard` SET `name`=`_loaders_stage_batch`.`name`, `updated_at`=`_loaders_stage_batch`.`updated_at`, `seq`=`_loaders_stage_batch`.`seq` FROM `_loaders_stage_batch` WHERE `g_cdc_hard`.`id` = `_loaders_stage_batch`.`id` AND `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s) AND (`g_cdc_hard`.`name` IS DISTINCT FROM `_loaders_stage_batch`.`name` OR `g_cdc_hard`.`updated_at` IS DISTINCT FROM `_loaders_stage_batch`.`updated_at` OR `g_cdc_hard`.`seq` IS DISTINCT FROM `_loaders_stage_batch`.`seq`);
 INSERT INTO `g_cdc_hard` (`id`, `name`, `updated_at`, `seq`) SELECT `_loaders_stage_batch`.`id`, `_loaders_stage_batch`.`name`, `_loaders_stage_batch`.`updated_at`, `_loaders_stage_batch`.`seq`
 FROM `_loaders_stage_batch`
-WHERE upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s) AND NOT (EXISTS (SELECT *
+WHERE `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s) AND NOT (EXISTS (SELECT *
 FROM `g_cdc_hard`
 WHERE `g_cdc_hard`.`id` = `_loaders_stage_batch`.`id`));
 SELECT max(`_loaders_stage_batch`.`seq`) AS `max_1`
@@ -78,8 +78,8 @@ FROM `_loaders_stage`
 WHERE `_loaders_stage`.`seq` IS NULL;
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage`
-WHERE `_loaders_stage`.`id` IS NULL AND upper(`_loaders_stage`.`op`) != %(upper_1:STRING)s;
-DELETE FROM `_loaders_stage` WHERE `_loaders_stage`.`seq` < %(param_1:INT64)s OR `_loaders_stage`.`seq` = %(param_1:INT64)s AND upper(`_loaders_stage`.`op`) != %(upper_1:STRING)s;
+WHERE `_loaders_stage`.`id` IS NULL AND (`_loaders_stage`.`op` NOT IN UNNEST(%(op_1:STRING)s));
+DELETE FROM `_loaders_stage` WHERE `_loaders_stage`.`seq` < %(param_1:INT64)s OR `_loaders_stage`.`seq` = %(param_1:INT64)s AND (`_loaders_stage`.`op` NOT IN UNNEST(%(op_1:STRING)s));
 SELECT `_loaders_stage`.`id`, `_loaders_stage`.`seq`, count(*) AS `n`
 FROM `_loaders_stage` GROUP BY `_loaders_stage`.`id`, `_loaders_stage`.`seq`
 HAVING count(*) > %(count_1:INT64)s ORDER BY `n` DESC
@@ -90,14 +90,14 @@ FROM `_loaders_stage`) AS `ranked`
 WHERE `ranked`.`_rn` = 1;
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage_batch`;
-SELECT count(CASE WHEN ((upper(`_loaders_stage_batch`.`op`) NOT IN UNNEST(%(upper_1:STRING)s)) OR upper(`_loaders_stage_batch`.`op`) IS NULL) THEN %(param_1:INT64)s END) AS `count_1`, max(CASE WHEN (upper(`_loaders_stage_batch`.`op`) = %(upper_2:STRING)s) THEN `_loaders_stage_batch`.`seq` END) AS `max_1`
+SELECT count(CASE WHEN ((`_loaders_stage_batch`.`op` NOT IN UNNEST(%(op_1:STRING)s)) OR `_loaders_stage_batch`.`op` IS NULL) THEN %(param_1:INT64)s END) AS `count_1`, max(CASE WHEN (`_loaders_stage_batch`.`op` IN UNNEST(%(op_2:STRING)s)) THEN `_loaders_stage_batch`.`seq` END) AS `max_1`
 FROM `_loaders_stage_batch`;
 BEGIN TRANSACTION;
-UPDATE `g_cdc_soft` SET `_deleted`=true FROM `_loaders_stage_batch` WHERE `g_cdc_soft`.`id` = `_loaders_stage_batch`.`id` AND upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s) AND `g_cdc_soft`.`_deleted` IS NOT true;
-UPDATE `g_cdc_soft` SET `name`=`_loaders_stage_batch`.`name`, `updated_at`=`_loaders_stage_batch`.`updated_at`, `seq`=`_loaders_stage_batch`.`seq`, `_deleted`=false FROM `_loaders_stage_batch` WHERE `g_cdc_soft`.`id` = `_loaders_stage_batch`.`id` AND upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s) AND (`g_cdc_soft`.`name` IS DISTINCT FROM `_loaders_stage_batch`.`name` OR `g_cdc_soft`.`updated_at` IS DISTINCT FROM `_loaders_stage_batch`.`updated_at` OR `g_cdc_soft`.`seq` IS DISTINCT FROM `_loaders_stage_batch`.`seq` OR `g_cdc_soft`.`_deleted` IS true);
+UPDATE `g_cdc_soft` SET `_deleted`=true FROM `_loaders_stage_batch` WHERE `g_cdc_soft`.`id` = `_loaders_stage_batch`.`id` AND `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s) AND `g_cdc_soft`.`_deleted` IS NOT true;
+UPDATE `g_cdc_soft` SET `name`=`_loaders_stage_batch`.`name`, `updated_at`=`_loaders_stage_batch`.`updated_at`, `seq`=`_loaders_stage_batch`.`seq`, `_deleted`=false FROM `_loaders_stage_batch` WHERE `g_cdc_soft`.`id` = `_loaders_stage_batch`.`id` AND `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s) AND (`g_cdc_soft`.`name` IS DISTINCT FROM `_loaders_stage_batch`.`name` OR `g_cdc_soft`.`updated_at` IS DISTINCT FROM `_loaders_stage_batch`.`updated_at` OR `g_cdc_soft`.`seq` IS DISTINCT FROM `_loaders_stage_batch`.`seq` OR `g_cdc_soft`.`_deleted` IS true);
 INSERT INTO `g_cdc_soft` (`id`, `name`, `updated_at`, `seq`, `_deleted`) SELECT `_loaders_stage_batch`.`id`, `_loaders_stage_batch`.`name`, `_loaders_stage_batch`.`updated_at`, `_loaders_stage_batch`.`seq`, false AS `_deleted`
 FROM `_loaders_stage_batch`
-WHERE upper(`_loaders_stage_batch`.`op`) IN UNNEST(%(upper_1:STRING)s) AND NOT (EXISTS (SELECT *
+WHERE `_loaders_stage_batch`.`op` IN UNNEST(%(op_1:STRING)s) AND NOT (EXISTS (SELECT *
 FROM `g_cdc_soft`
 WHERE `g_cdc_soft`.`id` = `_loaders_stage_batch`.`id`));
 SELECT max(`_loaders_stage_batch`.`seq`) AS `max_1`

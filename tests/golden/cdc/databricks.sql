@@ -23,8 +23,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != :`upper_1`;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND upper(_loaders_stage.op) != :`upper_1`;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN (:`op_1_1`, :`op_1_2`));
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND (_loaders_stage.op NOT IN (:`op_1_1`, :`op_1_2`));
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > :`count_1` ORDER BY n DESC
@@ -35,18 +35,18 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`, :`upper_1_5`, :`upper_1_6`)) OR upper(_loaders_stage_batch.op) IS NULL) THEN :`param_1` END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = :`upper_2`) THEN _loaders_stage_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`, :`op_1_9`, :`op_1_10`, :`op_1_11`, :`op_1_12`)) OR _loaders_stage_batch.op IS NULL) THEN :`param_1` END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (:`op_2_1`, :`op_2_2`)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
 BEGIN TRANSACTION;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
-WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`));
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`));
 MERGE INTO g_cdc_hard USING _loaders_stage_batch
-ON g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq)
+ON g_cdc_hard.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq)
 WHEN MATCHED THEN UPDATE SET name = _loaders_stage_batch.name, updated_at = _loaders_stage_batch.updated_at, seq = _loaders_stage_batch.seq;
 INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
 FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`) AND NOT (EXISTS (SELECT *
 FROM g_cdc_hard
 WHERE g_cdc_hard.id = _loaders_stage_batch.id));
 SELECT max(_loaders_stage_batch.seq) AS max_1
@@ -82,8 +82,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != :`upper_1`;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND upper(_loaders_stage.op) != :`upper_1`;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN (:`op_1_1`, :`op_1_2`));
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < :`param_1` OR _loaders_stage.seq = :`param_1` AND (_loaders_stage.op NOT IN (:`op_1_1`, :`op_1_2`));
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > :`count_1` ORDER BY n DESC
@@ -94,18 +94,18 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`, :`upper_1_5`, :`upper_1_6`)) OR upper(_loaders_stage_batch.op) IS NULL) THEN :`param_1` END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = :`upper_2`) THEN _loaders_stage_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`, :`op_1_9`, :`op_1_10`, :`op_1_11`, :`op_1_12`)) OR _loaders_stage_batch.op IS NULL) THEN :`param_1` END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (:`op_2_1`, :`op_2_2`)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
 BEGIN TRANSACTION;
 MERGE INTO g_cdc_soft USING _loaders_stage_batch
-ON g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`) AND g_cdc_soft._deleted IS NOT true
+ON g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`) AND g_cdc_soft._deleted IS NOT true
 WHEN MATCHED THEN UPDATE SET _deleted = true;
 MERGE INTO g_cdc_soft USING _loaders_stage_batch
-ON g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true)
+ON g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true)
 WHEN MATCHED THEN UPDATE SET name = _loaders_stage_batch.name, updated_at = _loaders_stage_batch.updated_at, seq = _loaders_stage_batch.seq, _deleted = false;
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
 FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) IN (:`upper_1_1`, :`upper_1_2`, :`upper_1_3`, :`upper_1_4`) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_batch.op IN (:`op_1_1`, :`op_1_2`, :`op_1_3`, :`op_1_4`, :`op_1_5`, :`op_1_6`, :`op_1_7`, :`op_1_8`) AND NOT (EXISTS (SELECT *
 FROM g_cdc_soft
 WHERE g_cdc_soft.id = _loaders_stage_batch.id));
 SELECT max(_loaders_stage_batch.seq) AS max_1

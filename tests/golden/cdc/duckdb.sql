@@ -7,10 +7,10 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != $1;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN ($1, $2));
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND upper(_loaders_stage.op) != $2;
+WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND (_loaders_stage.op NOT IN ($2, $3));
 CREATE TEMPORARY TABLE _loaders_stage_rows AS SELECT * FROM _loaders_stage;
 SELECT _loaders_stage_rows.id, _loaders_stage_rows.seq, count(*) AS n
 FROM _loaders_stage_rows GROUP BY _loaders_stage_rows.id, _loaders_stage_rows.seq
@@ -22,15 +22,15 @@ FROM _loaders_stage_rows) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_rows_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_rows_batch.op) NOT IN ($3, $4, $5, $6, $7, $8)) OR upper(_loaders_stage_rows_batch.op) IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (upper(_loaders_stage_rows_batch.op) = $2) THEN _loaders_stage_rows_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_rows_batch.op NOT IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)) OR _loaders_stage_rows_batch.op IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (_loaders_stage_rows_batch.op IN ($14, $15)) THEN _loaders_stage_rows_batch.seq END) AS max_1
 FROM _loaders_stage_rows_batch;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_rows_batch
-WHERE _loaders_stage_rows_batch.id = g_cdc_hard.id AND upper(_loaders_stage_rows_batch.op) IN ($1));
-UPDATE g_cdc_hard SET name=_loaders_stage_rows_batch.name, updated_at=_loaders_stage_rows_batch.updated_at, seq=_loaders_stage_rows_batch.seq FROM _loaders_stage_rows_batch WHERE g_cdc_hard.id = _loaders_stage_rows_batch.id AND upper(_loaders_stage_rows_batch.op) IN ($1, $2, $3, $4) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_rows_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_rows_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_rows_batch.seq);
+WHERE _loaders_stage_rows_batch.id = g_cdc_hard.id AND _loaders_stage_rows_batch.op IN ($1, $2));
+UPDATE g_cdc_hard SET name=_loaders_stage_rows_batch.name, updated_at=_loaders_stage_rows_batch.updated_at, seq=_loaders_stage_rows_batch.seq FROM _loaders_stage_rows_batch WHERE g_cdc_hard.id = _loaders_stage_rows_batch.id AND _loaders_stage_rows_batch.op IN ($1, $2, $3, $4, $5, $6, $7, $8) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_rows_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_rows_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_rows_batch.seq);
 INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_rows_batch.id, _loaders_stage_rows_batch.name, _loaders_stage_rows_batch.updated_at, _loaders_stage_rows_batch.seq
 FROM _loaders_stage_rows_batch
-WHERE upper(_loaders_stage_rows_batch.op) IN ($1, $2, $3, $4) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_rows_batch.op IN ($1, $2, $3, $4, $5, $6, $7, $8) AND NOT (EXISTS (SELECT *
 FROM g_cdc_hard
 WHERE g_cdc_hard.id = _loaders_stage_rows_batch.id));
 SELECT max(_loaders_stage_rows_batch.seq) AS max_1
@@ -50,10 +50,10 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != $1;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN ($1, $2));
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND upper(_loaders_stage.op) != $2;
+WHERE _loaders_stage.seq < $1 OR _loaders_stage.seq = $1 AND (_loaders_stage.op NOT IN ($2, $3));
 CREATE TEMPORARY TABLE _loaders_stage_rows AS SELECT * FROM _loaders_stage;
 SELECT _loaders_stage_rows.id, _loaders_stage_rows.seq, count(*) AS n
 FROM _loaders_stage_rows GROUP BY _loaders_stage_rows.id, _loaders_stage_rows.seq
@@ -65,13 +65,13 @@ FROM _loaders_stage_rows) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_rows_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_rows_batch.op) NOT IN ($3, $4, $5, $6, $7, $8)) OR upper(_loaders_stage_rows_batch.op) IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (upper(_loaders_stage_rows_batch.op) = $2) THEN _loaders_stage_rows_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_rows_batch.op NOT IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)) OR _loaders_stage_rows_batch.op IS NULL) THEN $1 END) AS count_1, max(CASE WHEN (_loaders_stage_rows_batch.op IN ($14, $15)) THEN _loaders_stage_rows_batch.seq END) AS max_1
 FROM _loaders_stage_rows_batch;
-UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_rows_batch WHERE g_cdc_soft.id = _loaders_stage_rows_batch.id AND upper(_loaders_stage_rows_batch.op) IN ($1) AND g_cdc_soft._deleted IS NOT true;
-UPDATE g_cdc_soft SET name=_loaders_stage_rows_batch.name, updated_at=_loaders_stage_rows_batch.updated_at, seq=_loaders_stage_rows_batch.seq, _deleted=false FROM _loaders_stage_rows_batch WHERE g_cdc_soft.id = _loaders_stage_rows_batch.id AND upper(_loaders_stage_rows_batch.op) IN ($1, $2, $3, $4) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_rows_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_rows_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_rows_batch.seq OR g_cdc_soft._deleted IS true);
+UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_rows_batch WHERE g_cdc_soft.id = _loaders_stage_rows_batch.id AND _loaders_stage_rows_batch.op IN ($1, $2) AND g_cdc_soft._deleted IS NOT true;
+UPDATE g_cdc_soft SET name=_loaders_stage_rows_batch.name, updated_at=_loaders_stage_rows_batch.updated_at, seq=_loaders_stage_rows_batch.seq, _deleted=false FROM _loaders_stage_rows_batch WHERE g_cdc_soft.id = _loaders_stage_rows_batch.id AND _loaders_stage_rows_batch.op IN ($1, $2, $3, $4, $5, $6, $7, $8) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_rows_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_rows_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_rows_batch.seq OR g_cdc_soft._deleted IS true);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_rows_batch.id, _loaders_stage_rows_batch.name, _loaders_stage_rows_batch.updated_at, _loaders_stage_rows_batch.seq, false AS _deleted
 FROM _loaders_stage_rows_batch
-WHERE upper(_loaders_stage_rows_batch.op) IN ($1, $2, $3, $4) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_rows_batch.op IN ($1, $2, $3, $4, $5, $6, $7, $8) AND NOT (EXISTS (SELECT *
 FROM g_cdc_soft
 WHERE g_cdc_soft.id = _loaders_stage_rows_batch.id));
 SELECT max(_loaders_stage_rows_batch.seq) AS max_1

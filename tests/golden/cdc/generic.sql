@@ -15,8 +15,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != ?;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq < ? OR _loaders_stage.seq = ? AND upper(_loaders_stage.op) != ?;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN (?, ?));
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < ? OR _loaders_stage.seq = ? AND (_loaders_stage.op NOT IN (?, ?));
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > ? ORDER BY n DESC
@@ -27,15 +27,15 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) OR _loaders_stage_batch.op IS NULL) THEN ? END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (?, ?)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
-WHERE _loaders_stage_batch.id = g_cdc_hard.id AND upper(_loaders_stage_batch.op) IN (?));
-UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND (g_cdc_hard.name IS NOT _loaders_stage_batch.name OR g_cdc_hard.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS NOT _loaders_stage_batch.seq);
+WHERE _loaders_stage_batch.id = g_cdc_hard.id AND _loaders_stage_batch.op IN (?, ?));
+UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND (g_cdc_hard.name IS NOT _loaders_stage_batch.name OR g_cdc_hard.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS NOT _loaders_stage_batch.seq);
 INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
 FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND NOT (EXISTS (SELECT *
 FROM g_cdc_hard
 WHERE g_cdc_hard.id = _loaders_stage_batch.id));
 SELECT max(_loaders_stage_batch.seq) AS max_1
@@ -63,8 +63,8 @@ FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
 SELECT count(*) AS count_1
 FROM _loaders_stage
-WHERE _loaders_stage.id IS NULL AND upper(_loaders_stage.op) != ?;
-DELETE FROM _loaders_stage WHERE _loaders_stage.seq < ? OR _loaders_stage.seq = ? AND upper(_loaders_stage.op) != ?;
+WHERE _loaders_stage.id IS NULL AND (_loaders_stage.op NOT IN (?, ?));
+DELETE FROM _loaders_stage WHERE _loaders_stage.seq < ? OR _loaders_stage.seq = ? AND (_loaders_stage.op NOT IN (?, ?));
 SELECT _loaders_stage.id, _loaders_stage.seq, count(*) AS n
 FROM _loaders_stage GROUP BY _loaders_stage.id, _loaders_stage.seq
 HAVING count(*) > ? ORDER BY n DESC
@@ -75,13 +75,13 @@ FROM _loaders_stage) AS ranked
 WHERE ranked._rn = 1;
 SELECT count(*) AS count_1
 FROM _loaders_stage_batch;
-SELECT count(CASE WHEN ((upper(_loaders_stage_batch.op) NOT IN (?, ?, ?, ?, ?, ?)) OR upper(_loaders_stage_batch.op) IS NULL) THEN ? END) AS count_1, max(CASE WHEN (upper(_loaders_stage_batch.op) = ?) THEN _loaders_stage_batch.seq END) AS max_1
+SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) OR _loaders_stage_batch.op IS NULL) THEN ? END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (?, ?)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
-UPDATE g_cdc_soft SET _deleted=1 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?) AND g_cdc_soft._deleted IS NOT 1;
-UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=0 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND (g_cdc_soft.name IS NOT _loaders_stage_batch.name OR g_cdc_soft.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS NOT _loaders_stage_batch.seq OR g_cdc_soft._deleted IS 1);
+UPDATE g_cdc_soft SET _deleted=1 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?) AND g_cdc_soft._deleted IS NOT 1;
+UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=0 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND (g_cdc_soft.name IS NOT _loaders_stage_batch.name OR g_cdc_soft.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS NOT _loaders_stage_batch.seq OR g_cdc_soft._deleted IS 1);
 INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, 0 AS _deleted
 FROM _loaders_stage_batch
-WHERE upper(_loaders_stage_batch.op) IN (?, ?, ?, ?) AND NOT (EXISTS (SELECT *
+WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND NOT (EXISTS (SELECT *
 FROM g_cdc_soft
 WHERE g_cdc_soft.id = _loaders_stage_batch.id));
 SELECT max(_loaders_stage_batch.seq) AS max_1
