@@ -101,8 +101,8 @@ class CDC(Strategy[CDCSpec]):
 
     def truncated_at(self, ctx: LoadContext[CDCSpec]) -> Any:
         """The sequence of the batch's last truncate, if it has one."""
-        b = ctx.batch
-        return ctx.conn.execute(sa.select(sa.func.max(b.c[ctx.spec.sequence])).where(self.op_is(ctx, TRUNCATE))).scalar()
+        last = sa.select(sa.func.max(ctx.batch.c[ctx.spec.sequence])).where(self.op_is(ctx, TRUNCATE))
+        return ctx.conn.execute(last).scalar()
 
     def load(self, ctx: LoadContext[CDCSpec]) -> Counts:
         t, b, keys = ctx.table, ctx.batch, ctx.spec.keys
