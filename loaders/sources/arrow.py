@@ -53,5 +53,7 @@ class ArrowSource(Source):
 
             with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
                 value = pushdown.value_for(zoned(data.schema.field(pushdown.column).type))
-                data = data.filter((pc.field(pushdown.column) > value) | pc.field(pushdown.column).is_null())
+                column = pc.field(pushdown.column)
+                past = column >= value if pushdown.inclusive else column > value  # a feed keeps reads at it
+                data = data.filter(past | column.is_null())
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
