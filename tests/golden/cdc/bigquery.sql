@@ -17,6 +17,7 @@ CREATE TEMPORARY TABLE `_loaders_stage` (
 	`op` STRING,
 	`seq` INT64
 );
+INSERT INTO `_loaders_stage` (`id`, `name`, `updated_at`, `op`, `seq`) VALUES (%(id:INT64)s, %(name:STRING)s, %(updated_at:DATETIME)s, %(op:STRING)s, %(seq:INT64)s);
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage`
 WHERE `_loaders_stage`.`seq` IS NULL;
@@ -73,6 +74,7 @@ CREATE TEMPORARY TABLE `_loaders_stage` (
 	`op` STRING,
 	`seq` INT64
 );
+INSERT INTO `_loaders_stage` (`id`, `name`, `updated_at`, `op`, `seq`) VALUES (%(id:INT64)s, %(name:STRING)s, %(updated_at:DATETIME)s, %(op:STRING)s, %(seq:INT64)s);
 SELECT count(*) AS `count_1`
 FROM `_loaders_stage`
 WHERE `_loaders_stage`.`seq` IS NULL;

@@ -18,6 +18,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	op STRING,
 	seq BIGINT
 );
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
@@ -77,6 +78,7 @@ CREATE TEMPORARY TABLE _loaders_stage (
 	op STRING,
 	seq BIGINT
 );
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (:`id`, :`name`, :`updated_at`, :`op`, :`seq`);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;

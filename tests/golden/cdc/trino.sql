@@ -17,6 +17,7 @@ CREATE TABLE _loaders_stage (
 	op VARCHAR,
 	seq BIGINT
 );
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
@@ -75,6 +76,7 @@ CREATE TABLE _loaders_stage (
 	op VARCHAR,
 	seq BIGINT
 );
+INSERT INTO _loaders_stage (id, name, updated_at, op, seq) VALUES (%(id)s, %(name)s, %(updated_at)s, %(op)s, %(seq)s);
 SELECT count(*) AS count_1
 FROM _loaders_stage
 WHERE _loaders_stage.seq IS NULL;
