@@ -295,10 +295,10 @@ def test_cdc_applies_last_event_per_key(engine):
 def test_cdc_replay_is_idempotent_and_old_events_are_skipped(engine):
     c = CDC(keys=["id"], sequence="lsn")
     load(engine, c, FEED)
-    r = load(engine, c, FEED)
-    assert counts(r) == {} and r.rows_in == 0
+    r = load(engine, c, FEED)  # only the snapshot read at the watermark (lsn 7) is taken again: no change
+    assert counts(r) == {"unchanged": 1} and r.rows_in == 1
     r = load(engine, c, FEED + [{"op": "u", "id": 1, "v": "old", "lsn": 2}, {"op": "d", "id": 1, "v": None, "lsn": 8}])
-    assert r.deleted == 1 and r.rows_in == 1
+    assert counts(r) == {"deleted": 1, "unchanged": 1} and r.rows_in == 2
     assert engine.rows("t") == [(3, "c1", 4), (4, "snap", 7)]
 
 
@@ -321,6 +321,7 @@ def test_cdc_soft_delete_keeps_values(engine):
     assert engine.rows("t") == [(1, "a", 1, True)]
 
 
+
 def test_cdc_snapshot_split_over_two_runs_keeps_its_second_half(engine):
     """All reads of one snapshot share a position: reads at the watermark still load (Python rows
     and Arrow tables once dropped them before the stage, filtering past the watermark with >)."""
@@ -329,7 +330,6 @@ def test_cdc_snapshot_split_over_two_runs_keeps_its_second_half(engine):
     r = load(engine, c, [{"op": "r", "id": 2, "v": "b", "lsn": 5}, {"op": "u", "id": 1, "v": "x", "lsn": 5}])
     assert engine.rows("t") == [(1, "a", 5), (2, "b", 5)]  # an update at the watermark was applied before
     assert counts(r) == {"inserted": 1} and r.rows_in == 1
-
 
 HAND_MADE = {  # a table created by hand: with or without the unique index an upsert needs
     "no index": ["create table t (id integer, v varchar(20), lsn integer)"],
@@ -358,3 +358,45 @@ def test_cdc_into_a_table_made_by_hand(engine, made):
     r = load(engine, c, [{"op": "r", "id": 5, "v": "s5", "lsn": 9}, {"op": "R", "id": 4, "v": "snap2", "lsn": 9}])
     assert engine.rows("t") == [(1, "a3", 8), (4, "snap2", 9), (5, "s5", 9)]
     assert counts(r) == {"updated": 1, "unchanged": 1}  # a snapshot read at the watermark applied again
+
+
+UNIQUE_ON = {  # a table's indexes -> whether ON CONFLICT (id) can use one of them
+    "unique index": (["create table u (id integer, v integer)", "create unique index ux_u on u (id)"], True),
+    "primary key": (["create table u (id integer primary key, v integer)"], True),
+    "unique constraint, keys in another order": (["create table u (v integer, id integer, unique (id, v))"], False),
+    "partial unique index": (
+        ["create table u (id integer, v integer)", "create unique index ux_u on u (id) where v > 0"],
+        False,
+    ),
+    "plain index": (["create table u (id integer, v integer)", "create index ix_u on u (id)"], False),
+    "expression index": (["create table u (id integer, v integer)", "create unique index ux_u on u ((id + 1))"], False),
+    "no index": (["create table u (id integer, v integer)"], False),
+}
+
+
+@pytest.mark.parametrize("engine", ["postgres", "sqlite"], indirect=True)
+def test_unique_on_finds_only_an_index_on_conflict_can_use(engine):
+    """cdc takes the upsert only where the table's own indexes let ON CONFLICT (keys) work."""
+    from loaders.targets import open_target
+
+    cases = dict(UNIQUE_ON)
+    cases["two keys, index in another order"] = (["create table u (a integer, id integer, unique (id, a))"], True)
+    if engine.name == "postgres":  # ON CONFLICT cannot use a deferrable one; an INCLUDE one it could (not taken)
+        cases["deferrable unique"] = (["create table u (id integer unique deferrable, v integer)"], False)
+        cases["unique with INCLUDE"] = (
+            ["create table u (id integer, v integer)", "create unique index ux_u on u (id) include (v)"],
+            False,
+        )
+    target = open_target(engine.url)
+    try:
+        for case, (ddl, usable) in cases.items():
+            with engine.connect() as conn:
+                conn.exec_driver_sql("drop table if exists u")
+                for statement in ddl:
+                    conn.exec_driver_sql(statement)
+                conn.commit()
+            keys = ["a", "id"] if case.startswith("two keys") else ["id"]
+            with target.connect() as conn:
+                assert target.unique_on(conn, sa.Table("u", sa.MetaData()), keys) is usable, case
+    finally:
+        target.close()
