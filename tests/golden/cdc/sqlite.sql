@@ -37,12 +37,21 @@ FROM _loaders_stage_batch;
 DELETE FROM g_cdc_hard WHERE (g_cdc_hard.id) IN (SELECT _loaders_stage_batch.id
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.op IN (?, ?));
-UPDATE g_cdc_hard SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq FROM _loaders_stage_batch WHERE g_cdc_hard.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND (g_cdc_hard.name IS NOT _loaders_stage_batch.name OR g_cdc_hard.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_hard.seq IS NOT _loaders_stage_batch.seq);
-INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+SELECT sql FROM  (SELECT * FROM sqlite_master UNION ALL   SELECT * FROM sqlite_temp_master) WHERE name = ? AND type in ('table', 'view');
+PRAGMA main.table_xinfo("g_cdc_hard");
+PRAGMA main.index_list("g_cdc_hard");
+PRAGMA main.index_info("ix_loaders_aa9f3f7f18");
+PRAGMA main.index_list("g_cdc_hard");
+PRAGMA main.index_info("ix_loaders_aa9f3f7f18");
+SELECT sql FROM  (SELECT * FROM sqlite_master UNION ALL   SELECT * FROM sqlite_temp_master) WHERE name = ? AND type in ('table', 'view');
+SELECT count(*) AS count_1
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND NOT (EXISTS (SELECT *
 FROM g_cdc_hard
 WHERE g_cdc_hard.id = _loaders_stage_batch.id));
+INSERT INTO g_cdc_hard (id, name, updated_at, seq) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, seq = excluded.seq WHERE g_cdc_hard.name IS NOT excluded.name OR g_cdc_hard.updated_at IS NOT excluded.updated_at OR g_cdc_hard.seq IS NOT excluded.seq;
 SELECT max(_loaders_stage_batch.seq) AS max_1
 FROM _loaders_stage_batch;
 DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = ?;
@@ -88,12 +97,21 @@ FROM _loaders_stage_batch;
 SELECT count(CASE WHEN ((_loaders_stage_batch.op NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) OR _loaders_stage_batch.op IS NULL) THEN ? END) AS count_1, max(CASE WHEN (_loaders_stage_batch.op IN (?, ?)) THEN _loaders_stage_batch.seq END) AS max_1
 FROM _loaders_stage_batch;
 UPDATE g_cdc_soft SET _deleted=1 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?) AND g_cdc_soft._deleted IS NOT 1;
-UPDATE g_cdc_soft SET name=_loaders_stage_batch.name, updated_at=_loaders_stage_batch.updated_at, seq=_loaders_stage_batch.seq, _deleted=0 FROM _loaders_stage_batch WHERE g_cdc_soft.id = _loaders_stage_batch.id AND _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND (g_cdc_soft.name IS NOT _loaders_stage_batch.name OR g_cdc_soft.updated_at IS NOT _loaders_stage_batch.updated_at OR g_cdc_soft.seq IS NOT _loaders_stage_batch.seq OR g_cdc_soft._deleted IS 1);
-INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, 0 AS _deleted
+SELECT sql FROM  (SELECT * FROM sqlite_master UNION ALL   SELECT * FROM sqlite_temp_master) WHERE name = ? AND type in ('table', 'view');
+PRAGMA main.table_xinfo("g_cdc_soft");
+PRAGMA main.index_list("g_cdc_soft");
+PRAGMA main.index_info("ix_loaders_44cead1d8e");
+PRAGMA main.index_list("g_cdc_soft");
+PRAGMA main.index_info("ix_loaders_44cead1d8e");
+SELECT sql FROM  (SELECT * FROM sqlite_master UNION ALL   SELECT * FROM sqlite_temp_master) WHERE name = ? AND type in ('table', 'view');
+SELECT count(*) AS count_1
 FROM _loaders_stage_batch
 WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) AND NOT (EXISTS (SELECT *
 FROM g_cdc_soft
 WHERE g_cdc_soft.id = _loaders_stage_batch.id));
+INSERT INTO g_cdc_soft (id, name, updated_at, seq, _deleted) SELECT _loaders_stage_batch.id, _loaders_stage_batch.name, _loaders_stage_batch.updated_at, _loaders_stage_batch.seq, 0 AS _deleted
+FROM _loaders_stage_batch
+WHERE _loaders_stage_batch.op IN (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, seq = excluded.seq, _deleted = excluded._deleted WHERE g_cdc_soft.name IS NOT excluded.name OR g_cdc_soft.updated_at IS NOT excluded.updated_at OR g_cdc_soft.seq IS NOT excluded.seq OR g_cdc_soft._deleted IS NOT excluded._deleted;
 SELECT max(_loaders_stage_batch.seq) AS max_1
 FROM _loaders_stage_batch;
 DELETE FROM _loaders_watermarks WHERE _loaders_watermarks.mart = ?;
