@@ -1,7 +1,8 @@
 """The long model run, in chunks that survive interruption: seeds x models x engines, 1,000 examples
-per chunk, one line per finished chunk in a summary file; a chunk already in it is skipped, so the
-run can be stopped (between chunks or not) and started again, over several sittings. The summary is
-committed (tests/results/long_models.txt), so the run goes on where the last sitting left it.
+per chunk, one line per finished chunk in a summary file (with the commit it ran); a chunk already
+in it is skipped, so the run can be stopped (between chunks or not) and started again, over several
+sittings. The summary is committed (tests/results/long_models.txt), so the run goes on where the
+last sitting left it.
 
     python tests/long_models.py [--seeds 3 4 5] [--summary tests/results/long_models.txt] [--engines duckdb postgres]
 
@@ -31,6 +32,8 @@ def main() -> None:
     a = p.parse_args()
     done = a.summary.read_text() if a.summary.exists() else ""
     env = {**os.environ, "LOADERS_HYPOTHESIS_EXAMPLES": str(a.examples)}
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
+    commit = head.stdout.strip() or "?"
     for seed in a.seeds:
         for model in MODELS:
             for engine in a.engines:
@@ -43,7 +46,8 @@ def main() -> None:
                 command = [sys.executable, "-m", "pytest", *tests, *options]
                 run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent)
                 last = (run.stdout.strip().splitlines() or ["(no output)"])[-1]
-                line = f"{chunk} rc={run.returncode} secs={time.monotonic() - start:.0f} examples={a.examples} {last}"
+                secs = time.monotonic() - start
+                line = f"{chunk} rc={run.returncode} secs={secs:.0f} examples={a.examples} commit={commit} {last}"
                 with a.summary.open("a") as f:
                     f.write(line + "\n")
                 print(line, flush=True)
