@@ -13,7 +13,9 @@ Runs, each as its own process (so one's memory never weighs on the next):
 - `memory.py`: a 10M-row Parquet source loaded by every strategy, peak RSS (<= 1 GiB);
 - `scaling.py`: the same 200k batch into 1M and 10M rows (DuckDB; PostgreSQL when its URL is set);
 - `query_in_target.py`: a query source inside the target against the same query through Arrow
-  (DuckDB; PostgreSQL when its URL is set).
+  (DuckDB; PostgreSQL when its URL is set);
+- `cdc_shapes.py`: the SQL that applies a cdc batch's upserts, statement by statement (DuckDB, SQLite;
+  PostgreSQL when its URL is set): the measurement behind the shape loaders picks on each engine.
 Each script's own output goes into RESULTS.md verbatim, with the command that reproduces it; the
 chart (`ratios.png`) plots the loaders / hand-written ratios of the first two. `--quick` runs every
 script on a tenth of the rows, to check the harness rather than to measure.
@@ -58,6 +60,7 @@ def jobs(quick: bool) -> list[tuple[str, list[str]]]:
     out += [
         ("a 10M-row source, every strategy, peak RSS", ["memory.py", "--rows", "1000000" if quick else "10000000", *server]),
         ("the same batch into 1M and 10M rows", ["scaling.py", *(["--sizes", "100000", "1000000", "--batch", "20000"] if quick else []), *server]),
+        ("cdc's upserts, statement by statement", ["cdc_shapes.py", "--rows", "100000" if quick else "1000000", *server]),
     ]  # fmt: skip
     if pg:  # two databases are made on that server and dropped
         out.append(

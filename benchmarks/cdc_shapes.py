@@ -10,7 +10,7 @@ keys), inside a transaction that is rolled back:
 - ``count+merge``: count the new keys, then MERGE ... WHEN MATCHED AND a value changed (DuckDB, PostgreSQL);
 - ``hand``: what a data engineer writes when counts do not matter: an unconditional upsert or MERGE.
 
-    python benchmarks/cdc_shapes.py [--repeat 5] [--pg URL]
+    python benchmarks/cdc_shapes.py [--rows 1000000] [--repeat 5] [--pg URL]
 
 loaders picks the upsert on PostgreSQL and SQLite (where the table has the unique index) and the
 pair elsewhere; this script is the measurement behind that choice.
@@ -26,7 +26,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-ROWS, EVENTS = 1_000_000, 180_000
 UPSERT_OPS = "b.op IN ('I','i','C','c','R','r','U','u')"
 SET = "name = {s}.name, city = {s}.city, amount = {s}.amount, lsn = {s}.lsn"
 
@@ -63,7 +62,7 @@ def shapes(engine: str) -> dict[str, list[str]]:
     return out
 
 
-def setup(engine: str, conn: sa.Connection) -> None:
+def setup(engine: str, conn: sa.Connection, rows: int) -> None:
     """The table (once) and the events; integers from a generator each engine has."""
     x = conn.exec_driver_sql
     series = {
@@ -79,25 +78,25 @@ def setup(engine: str, conn: sa.Connection) -> None:
     x("DROP TABLE IF EXISTS t_base")
     x(
         f"CREATE TABLE t_base AS SELECT i AS id, 'n' || {text} AS name, 'c' || CAST({mod('i', 100)} AS TEXT) AS city, "
-        f"i * 1.5 AS amount, i AS lsn FROM ({series.format(n=ROWS)}) g"
+        f"i * 1.5 AS amount, i AS lsn FROM ({series.format(n=rows)}) g"
     )
     key = "(i * 8)"  # keys up to 1.44M: 125k updates, 55k new keys
     x("DROP TABLE IF EXISTS b")
     x(
         f"CREATE TABLE b AS SELECT CASE WHEN {mod('i', 16)} = 0 THEN 'd' ELSE 'u' END AS op, {key} AS id, "
         f"CASE WHEN {mod('i', 3)} = 0 THEN 'n' || CAST({key} AS TEXT) ELSE 'x' || CAST(i AS TEXT) END AS name, "
-        f"'c' || CAST({mod(key, 100)} AS TEXT) AS city, {key} * 1.5 AS amount, {ROWS} + i AS lsn "
-        f"FROM ({series.format(n=EVENTS)}) g"
+        f"'c' || CAST({mod(key, 100)} AS TEXT) AS city, {key} * 1.5 AS amount, {rows} + i AS lsn "
+        f"FROM ({series.format(n=rows * 18 // 100)}) g"
     )
     if engine != "duckdb":
         x("CREATE INDEX ix_b ON b (id)")
         x("ANALYZE b" if engine == "postgres" else "ANALYZE")
 
 
-def run(name: str, url: str, repeat: int) -> None:
+def run(name: str, url: str, rows: int, repeat: int) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        setup(name, conn)
+        setup(name, conn, rows)
     timings: dict[str, list[float]] = {k: [] for k in shapes(name)}
     for _ in range(repeat):
         for shape, statements in shapes(name).items():  # interleaved
@@ -125,15 +124,18 @@ def run(name: str, url: str, repeat: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=1_000_000, help="the table's rows (events: 18%% of them)")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--pg", help="a PostgreSQL URL (its tables t, t_base and b are dropped and made)")
     args = p.parse_args()
-    print(f"{EVENTS:,} events into {ROWS:,} rows, statements only, median of {args.repeat}, interleaved")
+    print(
+        f"{args.rows * 18 // 100:,} events into {args.rows:,} rows, statements only, median of {args.repeat}, interleaved"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        run("duckdb", f"duckdb:///{Path(tmp) / 'shapes.duckdb'}", args.repeat)
-        run("sqlite", f"sqlite:///{Path(tmp) / 'shapes.db'}", args.repeat)
+        run("duckdb", f"duckdb:///{Path(tmp) / 'shapes.duckdb'}", args.rows, args.repeat)
+        run("sqlite", f"sqlite:///{Path(tmp) / 'shapes.db'}", args.rows, args.repeat)
     if args.pg:
-        run("postgres", args.pg, args.repeat)
+        run("postgres", args.pg, args.rows, args.repeat)
 
 
 if __name__ == "__main__":
