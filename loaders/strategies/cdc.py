@@ -113,22 +113,19 @@ class CDC(Strategy[CDCSpec]):
             counts.deleted = self.truncate(ctx)
             after = b.c[ctx.spec.sequence] > sa.literal(at, b.c[ctx.spec.sequence].type)
             is_upsert, is_delete = sa.and_(is_upsert, after), sa.and_(is_delete, after)
-        changed = any_distinct(t, b, values) if values else sa.false()
-        if ctx.spec.deletes == "soft":
+        soft = ctx.spec.deletes == "soft"
+        if soft:
             flag = t.c[ctx.spec.deleted_column]
             counts.deleted += ctx.execute(
                 sa.update(t)
                 .values({flag.name: sa.true()})
                 .where(keys_match(t, b, keys), is_delete, flag.is_not(sa.true()))
             )
-            set_values = self.new_values(ctx, values) | {flag.name: sa.false()}
-            changed = sa.or_(changed, flag.is_(sa.true()))
         else:
             counts.deleted += ctx.execute(delete_matching(ctx, b, is_delete))
-            set_values = self.new_values(ctx, values)
         cols = list(ctx.columns)
         select_cols: list[sa.ColumnElement[Any]] = [b.c[c] for c in cols]
-        if ctx.spec.deletes == "soft":
+        if soft:
             cols.append(ctx.spec.deleted_column)
             select_cols.append(sa.false().label(ctx.spec.deleted_column))
         rows = sa.select(*select_cols).where(is_upsert)
@@ -138,6 +135,11 @@ class CDC(Strategy[CDCSpec]):
             upsert = ctx.target.upsert(t, rows, cols, keys, [c for c in cols if c not in keys])
             counts.inserted, counts.updated = ctx.target.upsert_counts(ctx.execute(upsert), ctx.rows, new)
         else:
+            changed = any_distinct(t, b, values) if values else sa.false()
+            set_values = self.new_values(ctx, values)
+            if soft:  # an upsert of a flagged key brings it back
+                set_values[flag.name] = sa.false()
+                changed = sa.or_(changed, flag.is_(sa.true()))
             if set_values:
                 update = sa.update(t).values(set_values).where(keys_match(t, b, keys), is_upsert, changed)
                 counts.updated = ctx.execute(update)
