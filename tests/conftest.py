@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
+from sqlalchemy.dialects import mysql
 
 #: model tests: a fixed, fast budget in CI; `--hypothesis-profile long` for the 10,000-example run
 _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -56,7 +57,7 @@ class Engine:
         else:  # reflect, so SQLite's text timestamps and MariaDB's TINYINT(1) come back typed
             t = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
             for c in t.columns:
-                if isinstance(c.type, sa.dialects.mysql.TINYINT) and c.type.display_width == 1:
+                if isinstance(c.type, mysql.TINYINT) and c.type.display_width == 1:
                     c.type = sa.Boolean()
         if columns:
             query = sa.select(*(t.c[c] for c in columns))
