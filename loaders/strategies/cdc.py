@@ -150,8 +150,9 @@ class CDC(Strategy[CDCSpec]):
     def upserts(self, ctx: LoadContext[CDCSpec]) -> bool:
         """One INSERT ... ON CONFLICT (keys) DO UPDATE WHERE <changed> for the events that upsert,
         instead of an UPDATE and an INSERT ... WHERE NOT EXISTS, each a join against the table
-        (180k events into 1M rows, ``benchmarks/cdc_shapes.py``: PostgreSQL 1.29 s against 1.49 s,
-        SQLite 0.43 s against 0.53 s; on DuckDB a MERGE was slower than the pair). It needs a
+        (180k events into 1M rows, ``benchmarks/cdc_shapes.py``: SQLite 0.32-0.43 s against
+        0.39-0.56 s in four runs; on PostgreSQL 1.29 s against 1.49 s in one, within the noise of
+        each other in three more; on DuckDB a MERGE was no faster than the pair). It needs a
         unique index on the keys, which a table loaders created has and one created by hand may
         not, and an engine whose upsert names the keys it conflicts on. Columns an event did not
         send (``__unchanged``) keep the table's value, which only the UPDATE can say."""
