@@ -26,7 +26,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench import HAND, build  # noqa: E402
-from process import measured, one  # noqa: E402
+from process import as_installed, measured, one  # noqa: E402
 
 JOB = Path(__file__).parent / "dlt_job.py"
 #: the base table of each strategy's job, as bench.build made it
@@ -79,6 +79,7 @@ def main() -> None:
     except ImportError:
         raise SystemExit("dlt is not installed: pip install 'dlt[duckdb,parquet]' (or the bench extra)") from None
     strategies = a.only or list(HAND)
+    as_installed()
     print(f"whole process vs dlt, DuckDB, {a.batch:,} rows into {a.rows:,}, median of {a.repeat} (interleaved)")
     print(
         f"{'strategy':9} {'hand':>7} {'loaders':>8} {'dlt':>7} {'loaders/hand':>13} {'dlt/hand':>9}"
