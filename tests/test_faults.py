@@ -185,3 +185,49 @@ def test_different_marts_of_one_server_load_in_parallel(engine: Any) -> None:
     assert outcomes == ["success"] * 3
     for i in range(3):
         assert len(engine.rows(f"t{i}", ["id"])) == 500
+
+
+
+def _open_new_files(urls: list[str], barrier: Any, out: Any) -> None:
+    """What the adapter's connect does, less SQLAlchemy's first-connect queries (which would make the
+    processes meet the window less often): make the file whole, then DuckDB opens it; for each URL
+    in turn, at the same moment as the other processes."""
+    import duckdb
+
+    from loaders.targets import open_target
+
+    for url in urls:
+        target = open_target(url)
+        barrier.wait()
+        try:
+            target.before_connect()
+            duckdb.connect(target.engine.url.database).close()
+            out.put((url, "opened"))
+        except duckdb.IOException as e:
+            out.put((url, "locked" if target.classify(e) is TargetLocked else f"error {e}"))
+
+
+def test_processes_creating_one_duckdb_file_at_once_never_see_it_half_made(tmp_path: Path) -> None:
+    """Airflow tasks of marts in a new DuckDB file start at once. DuckDB creates a file by opening
+    the path and then writing its header; a process opening it in between reads an empty file and
+    fails with "not a valid DuckDB database file" (CI met it in the four-process test above; without
+    the fix 4, 7 and 9 of these 300 rounds met it in three runs). Each round races four processes on
+    a new path: each opens the file or finds it locked, none finds it broken, only the database is left."""
+    rounds = [tmp_path / f"r{n}" for n in range(300)]
+    for folder in rounds:
+        folder.mkdir()
+    urls = [f"duckdb:///{folder / 'marts.duckdb'}" for folder in rounds]
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_open_new_files, args=(urls, barrier, out)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    outcomes: dict[str, list[str]] = {url: [] for url in urls}
+    for _ in range(4 * len(urls)):
+        url, outcome = out.get(timeout=60)
+        outcomes[url].append(outcome)
+    for p in procs:
+        p.join(60)
+    broken = {url: o for url, o in outcomes.items() if "opened" not in o or not set(o) <= {"opened", "locked"}}
+    assert not broken, f"{len(broken)} of {len(urls)} rounds: {broken}"
+    assert all(os.listdir(folder) == ["marts.duckdb"] for folder in rounds)

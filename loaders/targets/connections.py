@@ -92,6 +92,7 @@ class Connections:
     def _connect_waiting(self) -> sa.Connection:
         """A connection; on a single-writer file held by another process, wait for it (logged), so
         tasks that run at once (Airflow's default parallelism) queue instead of failing."""
+        self.before_connect()
         deadline, told = time.monotonic() + self.lock_timeout, 0.0
         while True:
             try:
@@ -104,6 +105,9 @@ class Connections:
                     log.info("%s is held by another writer; waiting up to %.0f s", self.describe(), self.lock_timeout)
                     told = time.monotonic()
                 time.sleep(0.25)
+
+    def before_connect(self) -> None:
+        """What must hold before the engine's first connection; nothing by default."""
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:

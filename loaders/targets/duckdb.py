@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -125,6 +127,35 @@ class DuckDBTarget(Target):
         preparer = engine.dialect.identifier_preparer
         preparer.reserved_words = preparer.reserved_words | KEYWORDS
         return engine
+
+    def before_connect(self) -> None:
+        """A new database file appears whole. DuckDB creates one by opening the path and then writing
+        its header; another process opening the path in between (Airflow tasks of a new mart file
+        starting at once) reads an empty file and fails with "not a valid DuckDB database file", or
+        truncates the header the first one wrote. So the file is made under a private name, through
+        this URL's own options, and linked into place: the path only ever shows a complete database.
+        """
+        url = self.engine.url
+        path = url.database
+        if not path or path == ":memory:" or path.startswith("md:") or os.path.exists(path):
+            return
+        if str(url.query.get("access_mode", "")).lower() == "read_only" or not os.path.isdir(
+            os.path.dirname(path) or "."
+        ):
+            return  # DuckDB's own error says what is wrong
+        private = f"{path}.{os.getpid()}.new"
+        try:
+            dialect = self.engine.dialect
+            args, kwargs = dialect.create_connect_args(url.set(database=private))
+            dialect.connect(*args, **kwargs).close()
+            with contextlib.suppress(FileExistsError):  # another process linked its file first
+                os.link(private, path)
+        except (OSError, duckdb.Error):
+            pass  # a file system without hard links: DuckDB creates the file as before
+        finally:
+            for leftover in (private, f"{private}.wal"):
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
 
     def classify(self, error: BaseException) -> type[TargetError]:
         """DuckDB gives exception classes, not codes: a write-write conflict is a TransactionException;
