@@ -321,7 +321,6 @@ def test_cdc_soft_delete_keeps_values(engine):
     assert engine.rows("t") == [(1, "a", 1, True)]
 
 
-
 def test_cdc_snapshot_split_over_two_runs_keeps_its_second_half(engine):
     """All reads of one snapshot share a position: reads at the watermark still load (Python rows
     and Arrow tables once dropped them before the stage, filtering past the watermark with >)."""
@@ -330,6 +329,7 @@ def test_cdc_snapshot_split_over_two_runs_keeps_its_second_half(engine):
     r = load(engine, c, [{"op": "r", "id": 2, "v": "b", "lsn": 5}, {"op": "u", "id": 1, "v": "x", "lsn": 5}])
     assert engine.rows("t") == [(1, "a", 5), (2, "b", 5)]  # an update at the watermark was applied before
     assert counts(r) == {"inserted": 1} and r.rows_in == 1
+
 
 HAND_MADE = {  # a table created by hand: with or without the unique index an upsert needs
     "no index": ["create table t (id integer, v varchar(20), lsn integer)"],

@@ -187,7 +187,6 @@ def test_different_marts_of_one_server_load_in_parallel(engine: Any) -> None:
         assert len(engine.rows(f"t{i}", ["id"])) == 500
 
 
-
 def _open_new_files(urls: list[str], barrier: Any, out: Any) -> None:
     """What the adapter's connect does, less SQLAlchemy's first-connect queries (which would make the
     processes meet the window less often): make the file whole, then DuckDB opens it; for each URL
@@ -203,7 +202,7 @@ def _open_new_files(urls: list[str], barrier: Any, out: Any) -> None:
             target.before_connect()
             duckdb.connect(target.engine.url.database).close()
             out.put((url, "opened"))
-        except duckdb.IOException as e:
+        except duckdb.Error as e:
             out.put((url, "locked" if target.classify(e) is TargetLocked else f"error {e}"))
 
 
@@ -218,7 +217,7 @@ def test_processes_creating_one_duckdb_file_at_once_never_see_it_half_made(tmp_p
         folder.mkdir()
     urls = [f"duckdb:///{folder / 'marts.duckdb'}" for folder in rounds]
     ctx = multiprocessing.get_context("fork")
-    barrier, out = ctx.Barrier(4), ctx.Queue()
+    barrier, out = ctx.Barrier(4, timeout=60), ctx.Queue()
     procs = [ctx.Process(target=_open_new_files, args=(urls, barrier, out)) for _ in range(4)]
     for p in procs:
         p.start()

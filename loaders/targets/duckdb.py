@@ -131,10 +131,9 @@ class DuckDBTarget(Target):
     def before_connect(self) -> None:
         """A new database file appears whole. DuckDB creates one by opening the path and then writing
         its header; another process opening the path in between (Airflow tasks of a new mart file
-        starting at once) reads an empty file and fails with "not a valid DuckDB database file", or
-        truncates the header the first one wrote. So the file is made under a private name, through
-        this URL's own options, and linked into place: the path only ever shows a complete database.
-        """
+        starting at once) reads an empty file and fails with "not a valid DuckDB database file". So
+        the file is made under a private name, with this URL's own options, and linked into place:
+        the path only ever shows a complete database."""
         url = self.engine.url
         path = url.database
         if not path or path == ":memory:" or path.startswith("md:") or os.path.exists(path):
