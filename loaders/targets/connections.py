@@ -107,7 +107,8 @@ class Connections:
                 time.sleep(0.25)
 
     def before_connect(self) -> None:
-        """What must hold before the engine's first connection; nothing by default."""
+        """Make ready what a new connection needs (called before each one is opened, so cheap when
+        there is nothing to do); nothing by default."""
 
     @contextlib.contextmanager
     def lock(self, conn: sa.Connection, mart: str, table: str | None = None) -> Iterator[None]:

@@ -150,7 +150,7 @@ class DuckDBTarget(Target):
             with contextlib.suppress(FileExistsError):  # another process linked its file first
                 os.link(private, path)
         except (OSError, duckdb.Error):
-            pass  # a file system without hard links: DuckDB creates the file as before
+            pass  # no hard links here, or the private file failed: DuckDB opens the path itself, as before
         finally:
             for leftover in (private, f"{private}.wal"):
                 with contextlib.suppress(OSError):
